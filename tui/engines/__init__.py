@@ -1,0 +1,77 @@
+"""Engines: DuckDB (embedded default), PostgreSQL and SQLite behind one interface.
+
+``open_engine`` picks one from a SOURCE string as the CLI and ``.env`` give it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.engines.base import (
+    Cancelled,
+    Engine,
+    EngineError,
+    Execution,
+    ParameterError,
+    SqlError,
+)
+
+__all__ = [
+    "Cancelled",
+    "Engine",
+    "EngineError",
+    "Execution",
+    "ParameterError",
+    "SqlError",
+    "SourceError",
+    "open_engine",
+]
+
+DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3")
+FILE_SUFFIXES = (".parquet", ".csv", ".tsv", ".json", ".jsonl", ".ndjson")
+
+
+class SourceError(EngineError):
+    """The SOURCE given on the command line cannot be opened."""
+
+
+def open_engine(source: str | None, *, allow_writes: bool = False) -> Engine:
+    """An engine for ``source``.
+
+    * nothing: in-memory DuckDB that reads Parquet/CSV/JSON files by path;
+    * ``postgresql://…`` / ``postgres://…``: PostgreSQL;
+    * ``*.sqlite`` / ``*.sqlite3``: SQLite;
+    * ``*.duckdb`` / ``*.db``: a DuckDB database file;
+    * ``*.parquet`` / ``*.csv`` / ``*.json``: in-memory DuckDB with the file as view ``data``.
+    """
+    from tui.engines.duckdb import DuckDBEngine
+
+    if not source:
+        return DuckDBEngine(None, allow_writes=True)
+    if source.startswith(("postgresql://", "postgres://")):
+        from tui.engines.postgres import PostgresEngine
+
+        return PostgresEngine(source, allow_writes=allow_writes)
+    path = Path(source).expanduser()
+    suffix = path.suffix.lower()
+    if suffix in SQLITE_SUFFIXES:
+        if not path.exists():
+            raise SourceError(f"no such SQLite database: {source}")
+        from tui.engines.sqlite import SQLiteEngine
+
+        return SQLiteEngine(path, allow_writes=allow_writes)
+    if suffix in DUCKDB_SUFFIXES:
+        if not path.exists() and not allow_writes:
+            raise SourceError(f"no such DuckDB database: {source} (use --allow-writes to create it)")
+        return DuckDBEngine(path, allow_writes=allow_writes)
+    if suffix in FILE_SUFFIXES:
+        if not path.exists():
+            raise SourceError(f"no such file: {source}")
+        engine = DuckDBEngine(None, allow_writes=True)
+        engine.create_file_view("data", path)
+        return engine
+    raise SourceError(
+        f"cannot tell what {source!r} is: expected postgresql://…, or a path ending in "
+        + ", ".join(DUCKDB_SUFFIXES + SQLITE_SUFFIXES + FILE_SUFFIXES)
+    )

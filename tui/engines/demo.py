@@ -1,0 +1,71 @@
+"""The embedded demo: a generated DuckDB database with ``commons._events``.
+
+Built once per row count and cached (``$FOLIO_CACHE_DIR`` or ``~/.cache/folio``), so the
+second ``folio --demo`` starts at once. The build writes to a temporary file and renames it,
+so an interrupted build never leaves a half-filled database that looks complete.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_ROWS = 10_000_000
+DEMO_SQL = "SELECT * FROM _events"
+
+_KINDS = "['view', 'click', 'search', 'add_to_cart', 'purchase', 'signup']"
+_COUNTRIES = "['US', 'DE', 'FR', 'BR', 'IN', 'JP', 'GB', 'NG', 'MX', 'KR']"
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("FOLIO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "folio")
+    return Path(root)
+
+
+def build_sql(rows: int) -> str:
+    """The statement that fills ``commons._events`` with ``rows`` deterministic rows."""
+    return f"""
+    CREATE SCHEMA commons;
+    CREATE TABLE commons._events AS
+    SELECT
+        i AS event_id,
+        TIMESTAMP '2026-01-01 00:00:00' + to_milliseconds(i * 317) AS ts,
+        (hash(i) % 100000)::INTEGER AS user_id,
+        {_KINDS}[1 + (hash(i * 7) % 6)::INTEGER] AS kind,
+        {_COUNTRIES}[1 + (hash(i * 13) % 10)::INTEGER] AS country,
+        CASE WHEN hash(i * 7) % 6 = 4 THEN round((hash(i * 3) % 50000) / 100.0, 2) END AS amount,
+        hash(i * 5) % 3 = 0 AS is_mobile,
+        {{'id': 'sess-' || (i // 20)::VARCHAR, 'depth': (i % 20)::INTEGER}} AS session,
+        CASE WHEN i % 4 = 0 THEN ['new'] WHEN i % 4 = 1 THEN ['returning', 'promo'] ELSE [] END AS tags,
+        CASE WHEN i % 97 = 0 THEN 'note for event ' || i::VARCHAR END AS note
+    FROM range({int(rows)}) t(i)
+    ORDER BY i;
+    CREATE VIEW main._events AS SELECT * FROM commons._events;
+    """
+
+
+def ensure_demo(rows: int = DEFAULT_ROWS, directory: Path | None = None) -> Path:
+    """Path of the demo database with ``rows`` rows, building it on first use."""
+    if rows < 0:
+        raise ValueError("--demo-rows must be 0 or more")
+    directory = directory or cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"demo-{rows}.duckdb"
+    if path.exists():
+        return path
+    tmp = directory / f".demo-{rows}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(build_sql(rows))
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return path
