@@ -1,0 +1,111 @@
+"""The FastAPI application factory.
+
+``create_app`` builds a complete service around an engine, so tests and the app's embedded
+mode can run it in-process exactly as ``folio serve`` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tui import __version__
+from tui.engines.base import Engine
+from tui.server import errors, routes
+from tui.server.auth import Keyring
+from tui.server.errors import ApiError, error_response
+from tui.server.service import Service
+from tui.server.settings import ServiceSettings
+from tui.wire import ErrorType
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before they are read in full."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(
+            ApiError(413, ErrorType.CONTENTTOOLARGE, f"request body is larger than {self.limit:,} bytes")
+        )
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await too_large(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise ApiError(413, ErrorType.CONTENTTOOLARGE, f"request body is larger than {self.limit:,} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class RequestLog:
+    """Remembers ``(method, path, query string)`` of recent requests (tests assert on it)."""
+
+    def __init__(self, app: ASGIApp, log: deque):
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.log.append((scope["method"], scope["path"], scope.get("query_string", b"").decode()))
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: ServiceSettings,
+    engine: Engine,
+    keyring: Keyring,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    close_engine: bool = True,
+) -> FastAPI:
+    service = Service(settings, engine, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+            if close_engine:
+                engine.close()
+
+    app = FastAPI(
+        title="folio query service",
+        version=__version__,
+        description="Rockset-compatible paginated queries: run once, store the result, page it by cursor.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.keyring = keyring
+    app.state.request_log = deque(maxlen=100_000)
+    errors.install(app)
+    app.include_router(routes.router)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict:
+        return {"status": "ok", "engine": engine.describe()}
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.record_requests:
+        app.add_middleware(RequestLog, log=app.state.request_log)
+    return app

@@ -1,0 +1,311 @@
+"""HTTP routes of the Rockset query API (both pagination generations), on top of Service.
+
+Bodies are built as plain dicts and encoded with orjson: a page's rows go from Arrow to JSON
+bytes without a pydantic round trip. The pydantic models in ``tui.wire`` still describe every
+response in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import orjson
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from tui.engines import params as sqlparams
+from tui.engines.base import ParameterError
+from tui.server.auth import Principal
+from tui.server.errors import ApiError, invalid
+from tui.server.runner import LiveQuery
+from tui.server.service import PageSlice, Service
+from tui.store.jsonrows import documents_json, dumps
+from tui.store.registry import QueryRecord
+from tui.wire import (
+    API_PREFIX,
+    DEFAULT_PAGE_DOCS,
+    MAX_INITIAL_RESULTS,
+    MAX_OFFSET,
+    MAX_PAGE_DOCS,
+    ErrorModel,
+    ErrorType,
+    PageResponse,
+    QueryInfoResponse,
+    QueryListResponse,
+    QueryRequest,
+    QueryResponse,
+    QueryStatus,
+    format_ts,
+)
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorModel} for code in (400, 401, 404, 408, 410, 413, 429, 503)
+}
+
+router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def authenticate(request: Request) -> Principal:
+    principal = request.app.state.keyring.authenticate(request.headers.get("authorization"))
+    if principal is None:
+        raise ApiError(
+            401,
+            ErrorType.AUTHEXCEPTION,
+            "missing or invalid API key: send 'Authorization: ApiKey <key>'",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    return principal
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _json_with_rows(rows_json: bytes, body: dict[str, Any]) -> Response:
+    """``body`` plus a ``results`` key whose JSON is already encoded."""
+    rest = dumps(body)
+    payload = b'{"results":' + rows_json + (b"," + rest[1:] if len(rest) > 2 else b"}")
+    return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _page_link(request: Request, query_id: str, cursor: str | None, docs: int) -> str | None:
+    if cursor is None:
+        return None
+    base = str(request.base_url).rstrip("/")
+    return f"{base}{API_PREFIX}/queries/{quote(query_id, safe='')}/pages?{urlencode({'cursor': cursor, 'docs': docs})}"
+
+
+def _pagination(request: Request, service: Service, record: QueryRecord, page: PageSlice, docs: int) -> dict[str, Any]:
+    count = page.rows.num_rows
+    end = page.position + count
+    more = end < page.total if page.total is not None else True
+    next_cursor = service.cursor(record, end) if more else None
+    return {
+        "start_cursor": service.cursor(record, page.position) if count else None,
+        "next_cursor": next_cursor,
+        "next_cursor_offset": end,
+        "current_page_doc_count": count,
+        "next_page_link": _page_link(request, record.query_id, next_cursor, docs),
+    }
+
+
+def _stats(record: QueryRecord, live: LiveQuery | None) -> dict[str, Any]:
+    rows = live.rows_stored if live is not None else record.row_count
+    nbytes = live.index.nbytes if live is not None and live.index is not None else record.byte_size
+    files = len(live.index.chunks) if live is not None and live.index is not None else record.file_count
+    return {
+        "elapsed_time_ms": record.elapsed_ms if live is None else _elapsed_ms(live),
+        "throttled_time_ms": 0,
+        "result_set_document_count": rows,
+        "result_set_bytes_size": nbytes,
+        "result_set_file_count": files,
+    }
+
+
+def _elapsed_ms(live: LiveQuery) -> int:
+    import time
+
+    return int((time.monotonic() - live.monotonic_start) * 1000)
+
+
+def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) -> dict[str, Any]:
+    status = live.record.status if live is not None else record.status
+    errors = [
+        {k: v for k, v in {**record.error, "status_code": _status_code(record.error.get("type"))}.items() if v is not None}
+    ] if record.error else []
+    return {
+        "query_id": record.query_id,
+        "status": status.value,
+        "sql": record.sql,
+        "executed_by": record.executed_by,
+        "submitted_at": format_ts(record.submitted_at),
+        "expires_at": format_ts(record.expires_at) if record.expires_at else None,
+        "last_offset": None,
+        "stats": _stats(record, live),
+        "pagination": {"start_cursor": service.cursor(record, 0)} if status is QueryStatus.COMPLETED else None,
+        "query_errors": errors,
+    }
+
+
+def _status_code(type_: str | None) -> int:
+    return {"QUERY_TIMEOUT": 408, "RATELIMITEXCEEDED": 429, "INTERNALERROR": 500}.get(type_ or "", 400)
+
+
+def _query_failed(record: QueryRecord) -> ApiError:
+    error = record.error or {}
+    type_ = error.get("type") or ErrorType.QUERY_ERROR.value
+    status = 408 if type_ == ErrorType.QUERY_TIMEOUT.value else 500 if type_ == ErrorType.INTERNALERROR.value else 400
+    return ApiError(
+        status,
+        type_,
+        error.get("message") or "query failed",
+        line=error.get("line"),
+        column=error.get("column"),
+        query_id=record.query_id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@router.post("/queries", response_model=QueryResponse, summary="Run a query")
+async def run_query(request: Request, body: QueryRequest, service: ServiceDep, principal: PrincipalDep) -> Response:
+    settings = service.settings
+    if len(body.sql.query.encode()) > settings.max_sql_bytes:
+        raise ApiError(413, ErrorType.CONTENTTOOLARGE, f"sql.query is longer than {settings.max_sql_bytes:,} bytes")
+    initial = body.initial_docs()
+    if initial is not None and not 0 <= initial <= MAX_INITIAL_RESULTS:
+        raise invalid(f"max_initial_results must be between 0 and {MAX_INITIAL_RESULTS:,}, got {initial}")
+    is_async = bool(body.async_)
+    limit_s = settings.async_timeout_s if is_async else settings.sync_timeout_s
+    timeout_ms = body.effective_timeout_ms()
+    timeout_s = min(limit_s, timeout_ms / 1000) if timeout_ms is not None else limit_s
+    try:
+        values = sqlparams.coerce_all((p.name, p.type, p.value) for p in body.sql.parameters or [])
+        sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
+    except ParameterError as exc:
+        raise invalid(exc.message) from None
+
+    live = service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=initial is None)
+    record = live.record
+    if is_async:
+        client_timeout_s = (body.async_options.client_timeout_ms or 0) / 1000 if body.async_options else 0
+        await _wait(live.started, max(client_timeout_s, 0) or settings.start_wait_s)
+        if client_timeout_s:
+            await _wait(live.finished, client_timeout_s)
+    else:
+        await live.finished.wait()
+    if not live.finished.is_set():
+        if record.status in (QueryStatus.ERROR, QueryStatus.CANCELLED):
+            raise _query_failed(record)
+        return _json(
+            {"query_id": record.query_id, "status": record.status.value, "stats": {"elapsed_time_ms": _elapsed_ms(live), "throttled_time_micros": 0}}
+        )
+    record = service.store.registry.get(record.query_id) or record
+    if record.status is not QueryStatus.COMPLETED:
+        raise _query_failed(record)
+    total = record.row_count or 0
+    docs = total if initial is None else initial
+    page = await service.page(record, None, 0, docs)
+    body_out: dict[str, Any] = {
+        "query_id": record.query_id,
+        "status": record.status.value,
+        "collections": [],
+        "column_fields": page.columns,
+        "results_total_doc_count": total,
+        "stats": {"elapsed_time_ms": record.elapsed_ms or 0, "throttled_time_micros": 0},
+    }
+    if initial is not None:
+        body_out["pagination"] = _pagination(request, service, record, page, max(initial, 1))
+        if not page.rows.num_rows:
+            body_out["pagination"]["start_cursor"] = service.cursor(record, 0) if total else None
+    return _json_with_rows(documents_json(page.rows), body_out)
+
+
+async def _wait(event, timeout: float) -> None:
+    import asyncio
+
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        pass
+
+
+@router.get("/queries", response_model=QueryListResponse, summary="List the queries of your org")
+async def list_queries(service: ServiceDep, principal: PrincipalDep) -> Response:
+    return _json({"data": [query_info(service, record, live) for record, live in service.list(principal)]})
+
+
+@router.get("/queries/{query_id}", response_model=QueryInfoResponse, summary="Get a query's state")
+async def get_query(query_id: str, service: ServiceDep, principal: PrincipalDep) -> Response:
+    record, live = service.lookup(principal, query_id)
+    return _json({"data": query_info(service, record, live)})
+
+
+@router.delete("/queries/{query_id}", response_model=QueryInfoResponse, summary="Cancel a query or drop its result")
+async def cancel_query(query_id: str, service: ServiceDep, principal: PrincipalDep) -> Response:
+    record, live = service.lookup(principal, query_id)
+    info = query_info(service, record, live)
+    record = service.cancel_or_drop(record, live)
+    info["status"] = record.status.value
+    if record.status is QueryStatus.CANCELLED:
+        info["expires_at"] = None
+        info["pagination"] = None
+    return _json({"data": info})
+
+
+Docs = Annotated[int, Query(ge=1, le=MAX_PAGE_DOCS, description="rows per page (default 10,000)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip after the cursor")]
+
+
+@router.get("/queries/{query_id}/pages", response_model=PageResponse, summary="Get a page of results")
+async def get_page(
+    request: Request,
+    query_id: str,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    docs: Docs = DEFAULT_PAGE_DOCS,
+    offset: Offset = 0,
+) -> Response:
+    return await _page(request, service, principal, query_id, cursor, docs, offset)
+
+
+@router.get("/queries/{query_id}/pages/{cursor}", response_model=PageResponse, summary="Get a page (path form)")
+async def get_page_at(
+    request: Request,
+    query_id: str,
+    cursor: str,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    docs: Docs = DEFAULT_PAGE_DOCS,
+    offset: Offset = 0,
+) -> Response:
+    return await _page(request, service, principal, query_id, cursor, docs, offset)
+
+
+async def _page(
+    request: Request, service: Service, principal: Principal, query_id: str, cursor: str | None, docs: int, offset: int
+) -> Response:
+    record, live = service.lookup(principal, query_id)
+    start = service.decode_cursor(record, cursor) if cursor else 0
+    page = await service.page(record, live, start + offset, docs)
+    if ARROW_STREAM in request.headers.get("accept", ""):
+        return _arrow_page(page)
+    body = {
+        "results_total_doc_count": page.total,
+        "pagination": _pagination(request, service, record, page, docs),
+        "status": page.status.value,
+        "column_fields": page.columns,
+    }
+    if page.total is None:
+        del body["results_total_doc_count"]  # unknown while running: absent, not null
+    return _json_with_rows(documents_json(page.rows), body)
+
+
+def _arrow_page(page: PageSlice) -> Response:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, page.rows.schema) as writer:
+        writer.write_table(page.rows)
+    end = page.position + page.rows.num_rows
+    headers = {"Cache-Control": "no-store", "folio-status": page.status.value, "folio-offset": str(page.position)}
+    if page.total is not None:
+        headers["folio-total-doc-count"] = str(page.total)
+    if page.total is None or end < page.total:
+        headers["folio-next-offset"] = str(end)
+    return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM, headers=headers)
+
+
+def encode_json(value: Any) -> bytes:
+    return orjson.dumps(value)

@@ -1,0 +1,225 @@
+"""The service: what the HTTP routes do, without HTTP.
+
+It owns the engine, the store and the runner, checks who may see which query, and decides
+what a page request gets. Routes (``tui.server.routes``) only translate between this and the
+wire; keeping the two apart keeps both readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from tui.engines.base import Engine, field_type_name
+from tui.server.auth import Principal
+from tui.server.errors import ApiError, invalid, not_found
+from tui.server.runner import LiveQuery, Runner
+from tui.server.settings import ServiceSettings
+from tui.store.cursors import CursorError
+from tui.store.registry import QueryRecord
+from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
+from tui.store.store import Store
+from tui.wire import MAX_OFFSET, ErrorType, QueryStatus, format_ts
+
+log = logging.getLogger("folio.server")
+
+Clock = Callable[[], datetime]
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_query_id() -> str:
+    """Shaped like Rockset's (``uuid:7 chars:0``), colons and all: clients must URL-encode it."""
+    return f"{uuid.uuid4()}:{''.join(secrets.choice(_ALPHABET) for _ in range(7))}:0"
+
+
+@dataclass(frozen=True)
+class PageSlice:
+    """Rows ``[position, position + len(rows))`` of a result, and what is known about it."""
+
+    rows: pa.Table
+    position: int
+    total: int | None
+    status: QueryStatus
+    columns: list[dict[str, str]]
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings, engine: Engine, *, clock: Clock | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock or utc_now
+        self.store = Store(
+            settings.store_dir,
+            clock=self.clock,
+            expiry=timedelta(seconds=settings.expiry_s),
+            quota_bytes=settings.quota_bytes,
+            min_free_bytes=settings.min_free_bytes,
+            chunk_rows=settings.chunk_rows,
+        )
+        self.runner = Runner(engine, self.store, max_workers=settings.max_concurrent_queries)
+        self._sweeper: asyncio.Task | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="folio-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper:
+            self._sweeper.cancel()
+        await self.runner.shutdown()
+        self.store.close()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval_s)
+            try:
+                removed = await asyncio.to_thread(self.store.sweep)
+                if removed:
+                    log.info("expired %d result(s)", removed)
+            except Exception:  # keep sweeping; a failed sweep is retried next round
+                log.exception("expiry sweep failed")
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def submit(
+        self, principal: Principal, sql: str, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
+    ) -> LiveQuery:
+        if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
+            raise ApiError(
+                429,
+                ErrorType.RATELIMITEXCEEDED,
+                f"too many queries running for this org (limit {self.settings.max_running_per_org}); "
+                "wait for some to finish or cancel them",
+                headers={"Retry-After": "1"},
+            )
+        try:
+            self.store.check_room()
+        except QuotaExceeded as exc:
+            raise ApiError(400, ErrorType.RESOURCEEXCEEDED, str(exc)) from None
+        record = QueryRecord(
+            query_id=new_query_id(),
+            org=principal.org,
+            executed_by=principal.user,
+            sql=sql,
+            status=QueryStatus.QUEUED,
+            directory=self.store.new_directory_name(),
+            submitted_at=self.clock(),
+        )
+        return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
+
+    def lookup(self, principal: Principal, query_id: str) -> tuple[QueryRecord, LiveQuery | None]:
+        """The query ``query_id`` if ``principal`` may see it; another org's query is
+        indistinguishable from one that does not exist."""
+        live = self.runner.live(query_id)
+        record = live.record if live is not None else self.store.registry.get(query_id)
+        if record is None or record.org != principal.org:
+            raise not_found(query_id=None)
+        if live is None and record.expires_at is not None and record.expires_at <= self.clock():
+            raise ApiError(
+                410,
+                ErrorType.NOTFOUND,
+                f"the result of this query expired at {format_ts(record.expires_at)}; run the query again",
+                query_id=query_id,
+                expired_at=format_ts(record.expires_at),
+            )
+        return record, live
+
+    def list(self, principal: Principal) -> list[tuple[QueryRecord, LiveQuery | None]]:
+        records = self.store.registry.list_org(principal.org, self.clock())
+        return [(r, self.runner.live(r.query_id)) for r in records]
+
+    def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
+        if live is not None and self.runner.cancel(record.query_id):
+            record.status = QueryStatus.CANCELLED  # what the caller sees; the runner saves it
+            return record
+        if record.status.is_final:
+            self.store.drop(record)
+        return record
+
+    def decode_cursor(self, record: QueryRecord, cursor: str) -> int:
+        try:
+            return self.store.cursors.decode(record.query_id, cursor)
+        except CursorError as exc:
+            raise invalid(f"invalid cursor: {exc}", query_id=record.query_id) from None
+
+    def cursor(self, record: QueryRecord, offset: int) -> str:
+        return self.store.cursors.encode(record.query_id, offset)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    async def page(
+        self, record: QueryRecord, live: LiveQuery | None, position: int, docs: int, *, wait: bool = True
+    ) -> PageSlice:
+        """Rows from ``position`` on. For a running query, wait (bounded) for rows to exist
+        there; never answer an empty page while rows may still come."""
+        if position > MAX_OFFSET + 100_000:
+            raise invalid("offset is past the largest allowed position")
+        if live is not None:
+            deadline = time.monotonic() + (self.settings.page_wait_s if wait else 0)
+            while not live.finished.is_set() and live.rows_stored <= position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ApiError(
+                        503,
+                        ErrorType.NOT_READY,
+                        f"the query is {live.record.status.value.lower()} and has stored "
+                        f"{live.rows_stored:,} rows so far; ask again shortly",
+                        query_id=record.query_id,
+                        headers={"Retry-After": "1"},
+                    )
+                await live.wait_changed(remaining)
+            if not live.finished.is_set() and live.index is not None:
+                index = live.index
+                rows = read_rows(self.store.path(record), index, position, docs)
+                columns = [{"name": f.name, "type": _type_name(f)} for f in index.schema]
+                return PageSlice(rows, position, None, live.record.status, columns)
+            record = self.store.registry.get(record.query_id) or record
+        return self._stored_page(record, position, docs)
+
+    def _stored_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice:
+        if record.status is not QueryStatus.COMPLETED:
+            raise _unfinished_error(record)
+        index = self.store.index(record)
+        if index is None:
+            raise ApiError(
+                410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
+            )
+        rows = read_rows(self.store.path(record), index, position, docs)
+        return PageSlice(rows, position, index.rows, record.status, record.columns or _columns(index))
+
+
+def _type_name(field: pa.Field) -> str:
+    return field_type_name(field)
+
+
+def _columns(index: ResultIndex) -> list[dict[str, str]]:
+    return [{"name": f.name, "type": _type_name(f)} for f in index.schema]
+
+
+def _unfinished_error(record: QueryRecord) -> ApiError:
+    error = record.error or {}
+    if record.status is QueryStatus.CANCELLED:
+        return ApiError(400, ErrorType.QUERY_CANCELLED, "the query was cancelled; it has no results", query_id=record.query_id)
+    return ApiError(
+        400,
+        error.get("type") or ErrorType.QUERY_ERROR,
+        f"the query failed, so it has no results: {error.get('message', 'unknown error')}",
+        line=error.get("line"),
+        column=error.get("column"),
+        query_id=record.query_id,
+    )

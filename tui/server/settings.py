@@ -1,0 +1,80 @@
+"""Service settings: defaults from the Rockset docs, overridable by flags and environment.
+
+Every field can be set by an environment variable ``FOLIO_<FIELD>`` (upper case), e.g.
+``FOLIO_EXPIRY_S=3600``; ``folio serve`` flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def default_store_dir() -> Path:
+    root = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(root) / "folio" / "store"
+
+
+@dataclass
+class ServiceSettings:
+    #: where results and the registry live
+    store_dir: Path = field(default_factory=default_store_dir)
+    #: results expire this long after the query finished (Rockset: 24 h)
+    expiry_s: float = 24 * 3600
+    #: default and maximum run time of a synchronous query (Rockset: 2 min)
+    sync_timeout_s: float = 120
+    #: default and maximum run time of an asynchronous query (Rockset: 30 min)
+    async_timeout_s: float = 30 * 60
+    #: how long a page request past the stored rows of a running query waits for more
+    page_wait_s: float = 2.0
+    #: how long an async POST waits for the statement to be accepted (so syntax errors are
+    #: answered at once rather than discovered by polling)
+    start_wait_s: float = 2.0
+    #: total bytes of stored results; None means no quota beyond the disk's free space
+    quota_bytes: int | None = None
+    #: refuse new results when the disk has less than this free
+    min_free_bytes: int = 256 * 1024 * 1024
+    #: queries executing at once (others wait as QUEUED)
+    max_concurrent_queries: int = 4
+    #: queries queued or running per org before new ones get 429
+    max_running_per_org: int = 32
+    #: how often the expiry sweeper runs
+    sweep_interval_s: float = 60
+    #: largest request body accepted
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: longest SQL text accepted
+    max_sql_bytes: int = 1024 * 1024
+    #: rows per stored chunk (None: the store's default)
+    chunk_rows: int | None = None
+    #: keep a log of requests on ``app.state.request_log`` (tests use it)
+    record_requests: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> ServiceSettings:
+        env = os.environ if env is None else env
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(f"FOLIO_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, type_: object, raw: str):
+    kind = str(type_)
+    try:
+        if "Path" in kind:
+            return Path(raw).expanduser()
+        if "bool" in kind:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if "int" in kind:
+            return int(raw)
+        if "float" in kind:
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"FOLIO_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

@@ -1,0 +1,167 @@
+"""The registry: one SQLite row per query, so finished results survive a restart.
+
+It records who ran what, its state and timestamps, its statistics and where its result set
+lives. The result set directory name is generated here and never derived from user input.
+SQLite in WAL mode with one connection guarded by a lock: registry writes are a handful per
+query, so contention is not a concern, and durability is SQLite's.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tui.wire import QueryStatus
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queries (
+    query_id     TEXT PRIMARY KEY,
+    org          TEXT NOT NULL,
+    executed_by  TEXT NOT NULL,
+    sql          TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    directory    TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    started_at   REAL,
+    finished_at  REAL,
+    expires_at   REAL,
+    row_count    INTEGER,
+    byte_size    INTEGER,
+    file_count   INTEGER,
+    elapsed_ms   INTEGER,
+    error        TEXT,
+    columns      TEXT
+);
+CREATE INDEX IF NOT EXISTS queries_org ON queries (org, submitted_at);
+CREATE INDEX IF NOT EXISTS queries_expiry ON queries (expires_at);
+"""
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+@dataclass
+class QueryRecord:
+    query_id: str
+    org: str
+    executed_by: str
+    sql: str
+    status: QueryStatus
+    directory: str
+    submitted_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    expires_at: datetime | None = None
+    row_count: int | None = None
+    byte_size: int | None = None
+    file_count: int | None = None
+    elapsed_ms: int | None = None
+    #: the error model of a failed query: {"type", "message", "line", "column"}
+    error: dict[str, Any] | None = None
+    #: column_fields of the result: [{"name", "type"}]
+    columns: list[dict[str, str]] | None = field(default=None)
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["status"] = self.status.value
+        for key in ("submitted_at", "started_at", "finished_at", "expires_at"):
+            row[key] = _ts(row[key])
+        row["error"] = json.dumps(self.error) if self.error is not None else None
+        row["columns"] = json.dumps(self.columns) if self.columns is not None else None
+        return row
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> QueryRecord:
+        data = dict(row)
+        data["status"] = QueryStatus(data["status"])
+        for key in ("submitted_at", "started_at", "finished_at", "expires_at"):
+            data[key] = _dt(data[key])
+        data["error"] = json.loads(data["error"]) if data["error"] else None
+        data["columns"] = json.loads(data["columns"]) if data["columns"] else None
+        return cls(**data)
+
+
+_COLUMNS = [f.name for f in fields(QueryRecord)]
+
+
+class Registry:
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def insert(self, record: QueryRecord) -> None:
+        row = record.to_row()
+        marks = ", ".join(f":{name}" for name in _COLUMNS)
+        with self._lock:
+            self._db.execute(f"INSERT INTO queries ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
+
+    def save(self, record: QueryRecord) -> None:
+        """Write every field of ``record`` (the runner owns its record while it runs)."""
+        row = record.to_row()
+        assignments = ", ".join(f"{name} = :{name}" for name in _COLUMNS if name != "query_id")
+        with self._lock:
+            self._db.execute(f"UPDATE queries SET {assignments} WHERE query_id = :query_id", row)
+
+    def get(self, query_id: str) -> QueryRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM queries WHERE query_id = ?", (query_id,)).fetchone()
+        return QueryRecord.from_row(row) if row else None
+
+    def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
+        """Every query of ``org`` that has not expired, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM queries WHERE org = ? AND (expires_at IS NULL OR expires_at > ?)"
+                " ORDER BY submitted_at DESC, rowid DESC",
+                (org, now.timestamp()),
+            ).fetchall()
+        return [QueryRecord.from_row(row) for row in rows]
+
+    def with_status(self, *statuses: QueryStatus) -> list[QueryRecord]:
+        marks = ", ".join("?" for _ in statuses)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM queries WHERE status IN ({marks})", [s.value for s in statuses]
+            ).fetchall()
+        return [QueryRecord.from_row(row) for row in rows]
+
+    def expired(self, now: datetime) -> list[QueryRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM queries WHERE expires_at IS NOT NULL AND expires_at <= ?", (now.timestamp(),)
+            ).fetchall()
+        return [QueryRecord.from_row(row) for row in rows]
+
+    def delete(self, query_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM queries WHERE query_id = ?", (query_id,))
+
+    def directories(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT directory FROM queries")}
+
+    def count_running(self, org: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM queries WHERE org = ? AND status IN ('QUEUED', 'RUNNING')", (org,)
+            ).fetchone()
+        return int(row[0])

@@ -1,0 +1,252 @@
+"""A stored result set: Arrow IPC chunks on disk plus a row-offset index.
+
+Writing: the engine's batches are re-chunked into files of a few thousand rows
+(``chunk-000000.arrow``, …) as they arrive, so the service never holds a whole result in
+memory. A result is complete only when :meth:`ResultWriter.finish` has fsynced every chunk and
+atomically written ``index.json``; a directory without an index is an unfinished (or crashed)
+write and is never served as complete.
+
+Reading: page ``(offset, count)`` is a binary search over the chunk start rows and a slice of
+one or two memory-mapped chunks, so page 1,000,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+INDEX_FILE = "index.json"
+CHUNK_ROWS = 8192
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    start: int
+    rows: int
+    nbytes: int
+    name: str
+
+
+@dataclass
+class ResultIndex:
+    """Where every row of a result lives. Shared between the writer and live readers: the
+    writer only appends, under ``lock``, and readers take consistent snapshots."""
+
+    schema: pa.Schema
+    chunks: list[Chunk] = field(default_factory=list)
+    complete: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def rows(self) -> int:
+        with self.lock:
+            return self.chunks[-1].start + self.chunks[-1].rows if self.chunks else 0
+
+    @property
+    def nbytes(self) -> int:
+        with self.lock:
+            return sum(chunk.nbytes for chunk in self.chunks)
+
+    def snapshot(self) -> tuple[list[int], list[Chunk]]:
+        with self.lock:
+            chunks = list(self.chunks)
+        return [chunk.start for chunk in chunks], chunks
+
+    def to_json(self) -> dict:
+        return {
+            "version": 1,
+            "rows": self.rows,
+            "bytes": self.nbytes,
+            "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
+            "chunks": [[c.start, c.rows, c.nbytes, c.name] for c in self.chunks],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ResultIndex:
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
+        chunks = [Chunk(int(s), int(r), int(b), str(n)) for s, r, b, n in data["chunks"]]
+        return cls(schema=schema, chunks=chunks, complete=True)
+
+
+class QuotaExceeded(Exception):
+    """Writing the next chunk would take the store over its disk quota."""
+
+
+def _fsync_path(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ResultWriter:
+    """Streams record batches of one result into ``directory``.
+
+    ``reserve(nbytes)`` is called before each chunk is written and may raise
+    :class:`QuotaExceeded`; ``account(nbytes)`` after it is written, with its size on disk;
+    ``on_chunk()`` after each chunk is on disk (the runner uses it to
+    wake readers waiting for rows of a running query).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        schema: pa.Schema,
+        *,
+        chunk_rows: int = CHUNK_ROWS,
+        chunk_bytes: int = CHUNK_BYTES,
+        reserve: Callable[[int], None] | None = None,
+        account: Callable[[int], None] | None = None,
+        on_chunk: Callable[[], None] | None = None,
+    ):
+        self.directory = directory
+        self.index = ResultIndex(schema=schema)
+        self._chunk_rows = chunk_rows
+        self._chunk_bytes = chunk_bytes
+        self._reserve = reserve
+        self._account = account
+        self._on_chunk = on_chunk
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._pending_bytes = 0
+        self._written_rows = 0
+        #: rows and Arrow bytes handed to :meth:`append` so far, flushed or not
+        self.appended_rows = 0
+        self.appended_bytes = 0
+        directory.mkdir(parents=True, exist_ok=False)
+
+    def append(self, batch: pa.RecordBatch) -> None:
+        if batch.schema != self.index.schema:
+            batch = pa.RecordBatch.from_arrays(batch.columns, schema=self.index.schema)
+        self.appended_rows += batch.num_rows
+        self.appended_bytes += batch.nbytes
+        offset = 0
+        while offset < batch.num_rows:
+            room = self._chunk_rows - self._pending_rows
+            piece = batch.slice(offset, room)
+            offset += piece.num_rows
+            self._pending.append(piece)
+            self._pending_rows += piece.num_rows
+            self._pending_bytes += piece.nbytes
+            if self._pending_rows >= self._chunk_rows or self._pending_bytes >= self._chunk_bytes:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending_rows:
+            return
+        table = pa.Table.from_batches(self._pending, schema=self.index.schema).combine_chunks()
+        batch = table.to_batches()[0] if table.num_rows else None
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+        if batch is None:
+            return
+        if self._reserve:
+            self._reserve(batch.nbytes)
+        name = f"chunk-{len(self.index.chunks):06d}.arrow"
+        path = self.directory / name
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, self.index.schema) as writer:
+            writer.write_batch(batch)
+        nbytes = path.stat().st_size
+        if self._account:
+            self._account(nbytes)
+        chunk = Chunk(self._written_rows, batch.num_rows, nbytes, name)
+        with self.index.lock:
+            self.index.chunks.append(chunk)
+        self._written_rows += batch.num_rows
+        if self._on_chunk:
+            self._on_chunk()
+
+    def finish(self) -> ResultIndex:
+        """Flush, make every chunk and the index durable, and mark the index complete."""
+        self._flush()
+        for chunk in self.index.chunks:
+            _fsync_path(self.directory / chunk.name)
+        tmp = self.directory / (INDEX_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.index.to_json(), fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.directory / INDEX_FILE)
+        _fsync_path(self.directory, directory=True)
+        self.index.complete = True
+        return self.index
+
+    def abort(self) -> None:
+        """Remove everything written so far (a cancelled, failed or over-quota result)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _ChunkCache:
+    """Memory-mapped chunks, shared by every reader. Mapped pages are the page cache's, not
+    the heap's, so the bound here is on open mappings rather than on memory."""
+
+    def __init__(self, capacity: int = 512):
+        self._capacity = capacity
+        self._items: OrderedDict[str, pa.RecordBatch] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> pa.RecordBatch:
+        key = str(path)
+        with self._lock:
+            batch = self._items.get(key)
+            if batch is not None:
+                self._items.move_to_end(key)
+                return batch
+        source = pa.memory_map(key, "r")
+        batch = pa.ipc.open_file(source).get_batch(0)
+        with self._lock:
+            self._items[key] = batch
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return batch
+
+    def forget(self, directory: Path) -> None:
+        prefix = str(directory) + os.sep
+        with self._lock:
+            for key in [k for k in self._items if k.startswith(prefix)]:
+                del self._items[key]
+
+
+CHUNKS = _ChunkCache()
+
+
+def load_index(directory: Path) -> ResultIndex | None:
+    """The index of a completed result, or ``None`` if the directory holds none."""
+    try:
+        with open(directory / INDEX_FILE, encoding="utf-8") as fh:
+            return ResultIndex.from_json(json.load(fh))
+    except FileNotFoundError:
+        return None
+
+
+def read_rows(directory: Path, index: ResultIndex, offset: int, count: int) -> pa.Table:
+    """Rows ``[offset, offset + count)`` of the result (fewer at the end of what is stored)."""
+    starts, chunks = index.snapshot()
+    if count <= 0 or not chunks:
+        return index.schema.empty_table()
+    end = min(offset + count, chunks[-1].start + chunks[-1].rows)
+    pieces: list[pa.RecordBatch] = []
+    i = bisect.bisect_right(starts, offset) - 1
+    position = offset
+    while 0 <= i < len(chunks) and position < end:
+        chunk = chunks[i]
+        batch = CHUNKS.get(directory / chunk.name)
+        local = position - chunk.start
+        take = min(chunk.rows - local, end - position)
+        pieces.append(batch.slice(local, take))
+        position += take
+        i += 1
+    if not pieces:
+        return index.schema.empty_table()
+    return pa.Table.from_batches(pieces, schema=index.schema)
