@@ -1,0 +1,134 @@
+"""How one value looks in a grid cell, and how wide a column should be.
+
+Pure functions on plain Python values (what the client decodes from JSON), so they are tested
+without Textual and reused by the row detail view.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+
+NULL = "∅"
+ELLIPSIS = "…"
+#: A cell never grows wider than this; the full value is one Enter away.
+MAX_WIDTH = 40
+MIN_WIDTH = 4
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Right-aligned types: a name that *starts* numeric (``STRUCT(a INT)`` is not a number).
+_NUMERIC = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?\d*|DOUBLE|FLOAT\d*|REAL|DECIMAL|NUMERIC)\b", re.I)
+#: Widths a value of a type usually needs, so a column is wide enough before any value is seen.
+_TYPE_WIDTHS = (
+    ("TIMESTAMP", 19),
+    ("DATETIME", 19),
+    ("DATE", 10),
+    ("TIME", 8),
+    ("UUID", 36),
+    ("BOOL", 5),
+)
+
+
+def compact_json(value: Any) -> str:
+    """Nested values (structs, lists, JSON) on one line, as short as JSON allows."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def cell_text(value: Any) -> str:
+    """The one-line text of a value. ``None`` is :data:`NULL`, never the string ``"None"``."""
+    if value is None:
+        return NULL
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (dict, list)):
+        text = compact_json(value)
+    else:
+        text = str(value)
+    # One value is one line: newlines and control characters must not break the row.
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda m: "↵" if m.group() == "\n" else " ", text)
+    return text
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` padded or cut to exactly ``width`` cells; a cut value ends with ``…``."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length <= width:
+        return text + " " * (width - length)
+    return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def fit_right(text: str, width: int) -> str:
+    if cell_len(text) >= width:
+        return fit(text, width)
+    return " " * (width - cell_len(text)) + text
+
+
+def is_numeric_type(type_name: str) -> bool:
+    return bool(_NUMERIC.match(type_name.strip())) and not type_name.rstrip().endswith("]")
+
+
+def type_width(type_name: str) -> int:
+    upper = type_name.upper()
+    for name, width in _TYPE_WIDTHS:
+        if name in upper:
+            return width
+    return MIN_WIDTH
+
+
+def column_widths(
+    columns: Sequence[tuple[str, str]],
+    sample: Iterable[dict[str, Any]],
+    *,
+    max_width: int = MAX_WIDTH,
+) -> list[int]:
+    """One width per column from its name, its type and the values of ``sample`` rows.
+
+    Decided once per result (from the first page) so columns do not jump while scrolling.
+    """
+    widths = [max(MIN_WIDTH, cell_len(name), cell_len(type_), type_width(type_)) for name, type_ in columns]
+    names = [name for name, _ in columns]
+    for row in sample:
+        for i, name in enumerate(names):
+            if name in row:
+                widths[i] = max(widths[i], cell_len(cell_text(row[name])))
+    return [min(width, max(max_width, MIN_WIDTH)) for width in widths]
+
+
+def infer_columns(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Columns for rows that came without a schema (a REST endpoint): keys in first-seen order."""
+    seen: dict[str, str] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key not in seen or seen[key] == "null":
+                seen[key] = json_type(value)
+    return list(seen.items())
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def pretty_json(value: Any) -> str:
+    """A row or value in full, for the detail view."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)

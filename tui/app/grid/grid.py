@@ -1,0 +1,631 @@
+"""The results grid: a virtual table over a result set of any size.
+
+A Line-API :class:`~textual.scroll_view.ScrollView` in the manner of Toolong's ``LogLines``:
+the scroll height is the result's row count, ``render_line`` draws one row from a bounded page
+cache, and rows that are not cached yet draw as a dim placeholder while a worker fetches their
+page. Nothing here waits for the network on the event loop, and memory depends on the page
+cache bound, never on the size of the result.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.app.clock import Clock, system_clock
+from tui.app.grid.cells import cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
+from tui.app.grid.pages import PageCache, RowPage, RowSource
+from tui.app.messages import CursorMoved, ExportRequested, GridProblem, PageFailed, PageLoaded
+from tui.app.problems import kind_of
+
+#: rows per page the grid asks for: one request fills several screens, and a page of the
+#: demo's rows is ~300 KB of JSON, decoded in a few ms
+PAGE_SIZE = 1_000
+#: pages held at most (memory bound: PAGE_SIZE * MAX_PAGES rows, whatever the result size)
+MAX_PAGES = 24
+#: how long to wait before asking again for a page that is not ready (query still running)
+#: or that failed (server down)
+RETRY_NOT_READY = 0.3
+RETRY_FAILED = 2.0
+
+
+class ResultsGrid(ScrollView, can_focus=True):
+    """Rows of one result set, fetched page by page as they come into view."""
+
+    HEADER_HEIGHT = 2
+
+    COMPONENT_CLASSES = {
+        "results-grid--header",
+        "results-grid--type",
+        "results-grid--gutter",
+        "results-grid--null",
+        "results-grid--placeholder",
+        "results-grid--cursor",
+        "results-grid--cursor-row",
+        "results-grid--hint",
+    }
+
+    DEFAULT_CSS = """
+    ResultsGrid > .results-grid--header { text-style: bold; }
+    ResultsGrid > .results-grid--type { color: $text-muted; text-style: italic; }
+    ResultsGrid > .results-grid--gutter { color: $text-muted; }
+    ResultsGrid > .results-grid--null { color: $text-muted; text-style: italic; }
+    ResultsGrid > .results-grid--placeholder { color: $text-disabled; }
+    ResultsGrid > .results-grid--hint { color: $text-muted; }
+    ResultsGrid > .results-grid--cursor-row { background: $boost; }
+    ResultsGrid > .results-grid--cursor { background: $block-cursor-blurred-background; text-style: reverse; }
+    ResultsGrid:focus > .results-grid--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("left", "cursor_left", "Left", show=False),
+        Binding("right", "cursor_right", "Right", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "first_row", "First row", show=False),
+        Binding("end,ctrl+end", "last_row", "Last row", show=False),
+        Binding("ctrl+g", "go_to_row", "Go to row"),
+        Binding("enter", "show_row", "Row"),
+        Binding("v", "show_cell", "Cell", show=False),
+        Binding("c", "copy_cell", "Copy cell"),
+        Binding("y", "copy_row", "Copy row"),
+        Binding("e", "export", "Export"),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
+    cursor_col: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    def __init__(
+        self,
+        *,
+        page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+        clock: Clock = system_clock,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self._clock = clock
+        self._source: RowSource | None = None
+        self._generation = 0
+        self.key = ""
+        self.columns: list[tuple[str, str]] = []
+        self._widths: list[int] = []
+        self._numeric: list[bool] = []
+        self._sampled = False
+        self.total: int | None = None
+        #: rows known to exist (all of them once ``total`` is known)
+        self.known_rows = 0
+        self.running = False
+        self.cache = PageCache(page_size, max_pages)
+        self._retry_at: dict[int, float] = {}
+        self.last_page_ms: float | None = None
+        #: every page request this grid made, as (generation, page index): tests read it
+        self.requests: list[tuple[int, int]] = []
+        self.hint = "Run a query: ctrl+enter (or ctrl+j / F5) in the editor"
+        self._styles_memo: dict[str, Style] = {}
+        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._gutter = 3
+        self._fixed_width = 0
+        self._offsets: list[int] = []
+        self._scroll_width = 0
+
+    # ------------------------------------------------------------------------------------------
+    # Opening a result
+
+    def open(
+        self,
+        source: RowSource,
+        *,
+        key: str,
+        columns: list[tuple[str, str]] | None = None,
+        total: int | None = None,
+        running: bool = False,
+        first: RowPage | None = None,
+    ) -> None:
+        """Show the result set ``source`` from its first row. ``first`` is a page the caller
+        already has (a query's initial rows), so the grid does not fetch it again."""
+        self.workers.cancel_group(self, "pages")
+        self._generation += 1
+        self._source = source
+        self.key = key
+        self.columns = list(columns or [])
+        self._sampled = False
+        self.total = total
+        self.known_rows = total or 0
+        self.running = running and total is None
+        self.cache = PageCache(self.page_size, self.max_pages)
+        self._retry_at.clear()
+        self.last_page_ms = None
+        self.cursor_row = 0
+        self.cursor_col = 0
+        self._set_widths([])
+        self.scroll_to(0, 0, animate=False)
+        if first is not None and (first.rows or first.total is not None):
+            self._take_page(first, elapsed_ms=first.elapsed_ms)
+        self._relayout()
+
+    def clear(self, hint: str | None = None) -> None:
+        """Show no result (before the first query, or after one failed)."""
+        self.workers.cancel_group(self, "pages")
+        self._generation += 1
+        self._source = None
+        self.key = ""
+        self.columns = []
+        self.total = None
+        self.known_rows = 0
+        self.running = False
+        self.cache = PageCache(self.page_size, self.max_pages)
+        self.cursor_row = self.cursor_col = 0
+        if hint is not None:
+            self.hint = hint
+        self._set_widths([])
+        self._relayout()
+
+    def finish(self, total: int) -> None:
+        """The query completed with ``total`` rows (learned from its info)."""
+        if self.total == total and not self.running:
+            return
+        self.total = total
+        self.known_rows = total
+        self.running = False
+        self._retry_at.clear()
+        for index in self.cache.indexes:
+            page = self.cache.page(index)
+            assert page is not None
+            expected = min(self.page_size, total - index * self.page_size)
+            page.complete = len(page.rows) >= expected
+        self._relayout()
+
+    def stop(self) -> None:
+        """The query stopped without a total (cancelled or failed): keep what is shown."""
+        self.running = False
+        self.total = self.known_rows
+        self._relayout()
+
+    @property
+    def row_count(self) -> int:
+        return self.total if self.total is not None else self.known_rows
+
+    @property
+    def has_result(self) -> bool:
+        return self._source is not None
+
+    @property
+    def body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - self.HEADER_HEIGHT)
+
+    # ------------------------------------------------------------------------------------------
+    # Layout
+
+    def _set_widths(self, sample: list[dict[str, Any]]) -> None:
+        self._widths = column_widths(self.columns, sample)
+        self._numeric = [is_numeric_type(type_) for _, type_ in self.columns]
+        self._sampled = bool(sample)
+
+    def _relayout(self) -> None:
+        rows = self.row_count
+        gutter = len(str(max(rows, 1))) + 2
+        cells = [width + 2 for width in self._widths]
+        self._gutter = gutter
+        self._fixed_width = gutter + (cells[0] if cells else 0)
+        offsets, x = [0], 0
+        for width in cells[1:]:
+            x += width
+            offsets.append(x)
+        self._offsets = offsets  # offsets[i] = start of column i + 1 in the scrolling part
+        self._scroll_width = x
+        self._line_cache.clear()
+        self.virtual_size = Size(self._fixed_width + self._scroll_width, rows + self.HEADER_HEIGHT)
+        self.cursor_row = min(self.cursor_row, max(rows - 1, 0))
+        self._update_title()
+        self.refresh()
+
+    def _update_title(self) -> None:
+        rows = self.row_count
+        if not self.has_result:
+            self.border_title = "Results"
+            self.border_subtitle = ""
+            return
+        first = int(self.scroll_offset.y) + 1
+        last = min(first + self.body_height - 1, rows)
+        shown = f"rows {first:,}-{last:,}" if rows else "no rows"
+        if self.running:
+            self.border_title = f"{shown} of {self.known_rows:,}+ (running)" if rows else "waiting for rows (running)"
+        else:
+            self.border_title = f"{shown} of {rows:,}" if rows else "no rows"
+        self.border_subtitle = f"page {self.last_page_ms:,.0f} ms" if self.last_page_ms is not None else ""
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_memo.clear()
+        self._line_cache.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._line_cache.clear()
+        self._update_title()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._update_title()
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+
+    # ------------------------------------------------------------------------------------------
+    # Fetching pages
+
+    def _visible_rows(self) -> tuple[int, int]:
+        first = int(self.scroll_offset.y)
+        return first, min(first + self.body_height, self.row_count)
+
+    def wanted_pages(self) -> list[int]:
+        """Pages to have: the ones on screen, then the next (or previous) one when the view is
+        within about a page of the end (or start) of them, so normal scrolling never shows a
+        placeholder. While the query runs, the page after the known rows counts as "next"."""
+        size = self.page_size
+        first, end = self._visible_rows()
+        pages = list(self.cache.page_range(first, end))
+        margin = max(size // 2, self.body_height)
+        following = (end - 1) // size + 1 if end > first else first // size
+        if following * size - end < margin and (following * size < self.row_count or self.total is None):
+            pages.append(following)
+        preceding = first // size - 1
+        if preceding >= 0 and first - (preceding + 1) * size < margin:
+            pages.append(preceding)
+        return pages
+
+    def _request_pages(self) -> None:
+        if self._source is None:
+            return
+        wanted = self.wanted_pages()
+        self.cache.touch(wanted)
+        now = time.monotonic()
+        for index in wanted:
+            page = self.cache.page(index)
+            if page is not None and (page.complete or self.total is not None):
+                continue
+            if now < self._retry_at.get(index, 0.0):
+                continue
+            self._fetch(index)
+
+    def _fetch(self, index: int) -> None:
+        if self._source is None or not self.cache.begin(index):
+            return
+        self.requests.append((self._generation, index))
+        self.run_worker(
+            self._load_page(self._source, self._generation, index),
+            group="pages",
+            exit_on_error=False,
+        )
+
+    async def _load_page(self, source: RowSource, generation: int, index: int) -> None:
+        started = self._clock()
+        try:
+            page = await source.fetch(index * self.page_size, self.page_size)
+        except Exception as error:  # every failure becomes a message; the grid decides
+            self.post_message(PageFailed(generation, index, error))
+        else:
+            elapsed = (self._clock() - started).total_seconds() * 1000
+            self.post_message(PageLoaded(generation, index, page, elapsed))
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.cache.end(message.index)
+        self._retry_at.pop(message.index, None)
+        self._take_page(message.page, elapsed_ms=message.elapsed_ms)
+        page = self.cache.page(message.index)
+        if page is not None and not page.complete and self.total is None:
+            # the last page of a running query: ask again shortly for the rows still to come
+            self._retry_at[message.index] = time.monotonic() + RETRY_NOT_READY
+            self.set_timer(RETRY_NOT_READY + 0.02, self.refresh)
+
+    def _take_page(self, page: RowPage, *, elapsed_ms: float | None) -> None:
+        size = self.page_size
+        if page.columns and not self.columns:
+            self.columns = list(page.columns)
+        if page.rows and not self.columns:
+            self.columns = infer_columns(page.rows)
+        if page.rows and not self._sampled:
+            self._set_widths(page.rows[:200])
+        elif len(self._widths) != len(self.columns):
+            self._set_widths([])
+        if page.total is not None:
+            self.total = page.total
+            self.running = False
+        elif page.running:
+            self.running = True
+        end = page.offset + len(page.rows)
+        self.known_rows = max(self.known_rows, end) if self.total is None else self.total
+        # A page the grid did not ask for (a query's initial rows) may not be page-aligned:
+        # keep only the aligned pages it covers in full, or the last ones of the result.
+        first_index = -(-page.offset // size)
+        index = first_index
+        while True:
+            start = index * size
+            if start >= end or start - page.offset >= len(page.rows):
+                break
+            rows = page.rows[start - page.offset : start - page.offset + size]
+            expected = size if self.total is None else min(size, self.total - start)
+            complete = len(rows) >= expected
+            if complete or start + len(rows) == end:
+                self.cache.put(index, rows, complete=complete, keep=self.wanted_pages())
+            index += 1
+        if elapsed_ms is not None:
+            self.last_page_ms = elapsed_ms
+        self._relayout()
+
+    def on_page_failed(self, message: PageFailed) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.cache.end(message.index)
+        kind = kind_of(message.error)
+        if kind == "not_ready":
+            delay = RETRY_NOT_READY
+        else:
+            delay = RETRY_FAILED
+            self.post_message(GridProblem(self.key, message.error))
+        if kind in ("expired", "not_found"):
+            # the result is gone: asking again cannot help
+            self._source = None
+            self.running = False
+            self._update_title()
+            return
+        self._retry_at[message.index] = time.monotonic() + delay
+        self.set_timer(delay + 0.02, self.refresh)
+
+    # ------------------------------------------------------------------------------------------
+    # Rendering
+
+    def _style(self, name: str) -> Style:
+        style = self._styles_memo.get(name)
+        if style is None:
+            style = self._styles_memo[name] = self.get_component_rich_style(f"results-grid--{name}")
+        return style
+
+    def render_lines(self, crop):  # type: ignore[no-untyped-def]
+        # Decide what to fetch once per paint, before any line is drawn: render_line itself
+        # only reads the cache.
+        self._request_pages()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if not self.columns:
+            return self._hint_line(y, width, base)
+        if y < self.HEADER_HEIGHT:
+            return self._header_line(y, width, base)
+        row = int(self.scroll_offset.y) + y - self.HEADER_HEIGHT
+        if row >= self.row_count:
+            if row == self.row_count and self.running:
+                return self._text_line("  … more rows are on their way", width, base + self._style("placeholder"))
+            return Strip.blank(width, base)
+        scroll_x = int(self.scroll_offset.x)
+        cursor_col = self.cursor_col if row == self.cursor_row else -1
+        data = self.cache.row(row)
+        key = (row, cursor_col, scroll_x, width, data is None, self._generation, self.has_focus)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._row_line(row, data, cursor_col, scroll_x, width, base)
+            self._line_cache[key] = strip
+        return strip
+
+    def _text_line(self, text: str, width: int, style: Style) -> Strip:
+        return Strip([Segment(fit(text, width), style)], width)
+
+    def _hint_line(self, y: int, width: int, base: Style) -> Strip:
+        if y == 1:
+            return self._text_line(f"  {self.hint}", width, base + self._style("hint"))
+        return Strip.blank(width, base)
+
+    def _header_line(self, y: int, width: int, base: Style) -> Strip:
+        style = base + self._style("header" if y == 0 else "type")
+        cursor = base + self._style("cursor")
+        cells: list[Segment] = []
+        for i, (name, type_) in enumerate(self.columns):
+            text = name if y == 0 else type_.lower()
+            cell_style = style + cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
+            if self._numeric[i]:
+                cells.append(Segment(" " + fit_right(text, self._widths[i]) + " ", cell_style))
+            else:
+                cells.append(Segment(" " + fit(text, self._widths[i]) + " ", cell_style))
+        gutter = Segment(fit_right("#" if y == 0 else "", self._gutter - 1) + " ", base + self._style("gutter"))
+        return self._join([gutter, cells[0]], cells[1:], width, base)
+
+    def _row_line(
+        self, row: int, data: dict[str, Any] | None, cursor_col: int, scroll_x: int, width: int, base: Style
+    ) -> Strip:
+        on_cursor_row = cursor_col >= 0
+        row_style = base + self._style("cursor-row") if on_cursor_row else base
+        gutter = Segment(fit_right(str(row + 1), self._gutter - 1) + " ", row_style + self._style("gutter"))
+        cells: list[Segment] = []
+        placeholder = row_style + self._style("placeholder")
+        null = row_style + self._style("null")
+        cursor = row_style + self._style("cursor")
+        for i, (name, _) in enumerate(self.columns):
+            w = self._widths[i]
+            if data is None:
+                text, style = fit("·" * min(3, w), w), placeholder
+            else:
+                value = data.get(name)
+                text = cell_text(value)
+                style = null if value is None else row_style
+                text = fit_right(text, w) if self._numeric[i] and value is not None else fit(text, w)
+            if i == cursor_col:
+                style = cursor
+            cells.append(Segment(f" {text} ", style))
+        return self._join([gutter, cells[0]], cells[1:], width, base, scroll_x)
+
+    def _join(
+        self, fixed: list[Segment], scrolling: list[Segment], width: int, base: Style, scroll_x: int | None = None
+    ) -> Strip:
+        if scroll_x is None:
+            scroll_x = int(self.scroll_offset.x)
+        visible = max(0, self.scrollable_content_region.width - self._fixed_width)
+        moving = Strip(scrolling, self._scroll_width).crop(scroll_x, scroll_x + visible)
+        return Strip.join([Strip(fixed, self._fixed_width), moving]).adjust_cell_length(width, base).simplify()
+
+    # ------------------------------------------------------------------------------------------
+    # Moving
+
+    def move_cursor(self, row: int | None = None, column: int | None = None) -> None:
+        rows = self.row_count
+        if row is not None:
+            self.cursor_row = max(0, min(row, rows - 1)) if rows else 0
+        if column is not None and self.columns:
+            self.cursor_col = max(0, min(column, len(self.columns) - 1))
+        self._scroll_to_cursor()
+        self._line_cache.clear()
+        self.refresh()
+        self.post_message(CursorMoved(self.cursor_row, self.cursor_col))
+
+    def _scroll_to_cursor(self) -> None:
+        body = self.body_height
+        y = int(self.scroll_offset.y)
+        if self.cursor_row < y:
+            y = self.cursor_row
+        elif self.cursor_row >= y + body:
+            y = self.cursor_row - body + 1
+        x = int(self.scroll_offset.x)
+        col = self.cursor_col
+        if col >= 1 and self._offsets:
+            start = self._offsets[col - 1]
+            end = self._offsets[col] if col < len(self._offsets) else self._scroll_width
+            visible = max(1, self.scrollable_content_region.width - self._fixed_width)
+            if start < x:
+                x = start
+            elif end > x + visible:
+                x = min(start, end - visible)
+        self.scroll_to(x, y, animate=False, force=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_cursor_left(self) -> None:
+        self.move_cursor(column=self.cursor_col - 1)
+
+    def action_cursor_right(self) -> None:
+        self.move_cursor(column=self.cursor_col + 1)
+
+    def action_page_down(self) -> None:
+        body = self.body_height
+        self.scroll_to(y=min(self.scroll_offset.y + body, self.max_scroll_y), animate=False, force=True)
+        self.move_cursor(self.cursor_row + body)
+
+    def action_page_up(self) -> None:
+        body = self.body_height
+        self.scroll_to(y=max(self.scroll_offset.y - body, 0), animate=False, force=True)
+        self.move_cursor(self.cursor_row - body)
+
+    def action_first_row(self) -> None:
+        self.go_to_row(0)
+
+    def action_last_row(self) -> None:
+        # one jump: only the last page is fetched, by its offset, none in between
+        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+        self.move_cursor(self.row_count - 1)
+
+    def go_to_row(self, row: int) -> None:
+        """Put row ``row`` (0-based) under the cursor, near the top of the view."""
+        rows = self.row_count
+        row = max(0, min(row, rows - 1)) if rows else 0
+        self.scroll_to(y=min(max(row - 2, 0), self.max_scroll_y), animate=False, force=True)
+        self.move_cursor(row)
+
+    def on_click(self, event: events.Click) -> None:
+        y = event.y - self.HEADER_HEIGHT
+        if y >= 0 and self.columns:
+            self.move_cursor(int(self.scroll_offset.y) + y)
+
+    # ------------------------------------------------------------------------------------------
+    # Looking at and copying values
+
+    def current_row(self) -> dict[str, Any] | None:
+        return self.cache.row(self.cursor_row) if self.row_count else None
+
+    def current_cell(self) -> tuple[str, Any] | None:
+        row = self.current_row()
+        if row is None or not self.columns:
+            return None
+        name = self.columns[self.cursor_col][0]
+        return name, row.get(name)
+
+    def _missing(self) -> None:
+        self.notify("That row is still loading.", severity="warning", timeout=2)
+
+    def action_show_row(self) -> None:
+        from tui.app.grid.detail import DetailScreen
+
+        row = self.current_row()
+        if row is None:
+            return self._missing()
+        self.app.push_screen(DetailScreen(f"row {self.cursor_row + 1:,}", row))
+
+    def action_show_cell(self) -> None:
+        from tui.app.grid.detail import DetailScreen
+
+        cell = self.current_cell()
+        if cell is None:
+            return self._missing()
+        name, value = cell
+        self.app.push_screen(DetailScreen(f"row {self.cursor_row + 1:,} · {name}", value))
+
+    def action_copy_cell(self) -> None:
+        from tui.app.grid.cells import compact_json
+
+        cell = self.current_cell()
+        if cell is None:
+            return self._missing()
+        name, value = cell
+        text = "" if value is None else value if isinstance(value, str) else compact_json(value)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {name} of row {self.cursor_row + 1:,}", timeout=2)
+
+    def action_copy_row(self) -> None:
+        from tui.app.grid.cells import compact_json
+
+        row = self.current_row()
+        if row is None:
+            return self._missing()
+        self.app.copy_to_clipboard(compact_json(row))
+        self.notify(f"Copied row {self.cursor_row + 1:,} as JSON", timeout=2)
+
+    def action_go_to_row(self) -> None:
+        from tui.app.grid.goto import GoToRowScreen
+
+        if not self.row_count:
+            return
+
+        def go(row: int | None) -> None:
+            if row is not None:
+                self.go_to_row(row - 1)
+
+        self.app.push_screen(GoToRowScreen(self.row_count, running=self.running), go)
+
+    def action_export(self) -> None:
+        if self.has_result:
+            self.post_message(ExportRequested(self.key))

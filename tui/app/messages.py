@@ -1,0 +1,105 @@
+"""Messages between folio's widgets, its workers and the app.
+
+Workers never touch widgets: they post one of these and a handler on the event loop applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from tui.app.grid.pages import RowPage
+
+
+# --- the grid's page workers ------------------------------------------------------------------
+
+
+@dataclass
+class PageLoaded(Message):
+    """A page the grid asked for arrived. ``generation`` tells a stale answer (a result the
+    grid no longer shows) from a current one."""
+
+    generation: int
+    index: int
+    page: RowPage
+    elapsed_ms: float
+
+
+@dataclass
+class PageFailed(Message):
+    generation: int
+    index: int
+    error: BaseException
+
+
+# --- grid → app -------------------------------------------------------------------------------
+
+
+@dataclass
+class GridProblem(Message):
+    """A page could not be fetched for a reason the user should see (server down, expired…)."""
+
+    key: str
+    error: BaseException
+
+
+@dataclass
+class ExportRequested(Message):
+    key: str
+
+
+@dataclass
+class CursorMoved(Message):
+    """The grid's cursor or the rows it shows changed (the app updates counts, not the grid)."""
+
+    row: int
+    column: int
+
+
+# --- editor → app -----------------------------------------------------------------------------
+
+
+@dataclass
+class RunRequested(Message):
+    """Run ``sql``. ``line`` and ``column`` are where the statement starts in the editor, so an
+    error position reported for the statement can be moved back onto the buffer."""
+
+    sql: str
+    line: int = 0
+    column: int = 0
+
+
+# --- sidebar → app ----------------------------------------------------------------------------
+
+
+@dataclass
+class QueriesListed(Message):
+    queries: list[Any]
+
+
+@dataclass
+class QueriesListFailed(Message):
+    error: BaseException
+
+
+@dataclass
+class ReopenRequested(Message):
+    """Show a stored result in the grid without running its query again."""
+
+    query_id: str
+
+
+@dataclass
+class DropRequested(Message):
+    """Cancel a running query or drop a finished result (already confirmed by the user)."""
+
+    query_id: str
+
+
+@dataclass
+class RerunRequested(Message):
+    """Run the SQL of a query whose result expired."""
+
+    sql: str
