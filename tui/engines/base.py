@@ -42,7 +42,11 @@ class Cancelled(EngineError):
 
 
 class Execution(ABC):
-    """One running statement. ``cancel`` is safe to call from any thread at any time."""
+    """One running statement. ``cancel`` is safe to call from any thread at any time.
+
+    ``schema`` is final once :meth:`batches` has yielded its first batch or returned; engines
+    may only know it then (the query runs inside the first fetch).
+    """
 
     schema: pa.Schema
 

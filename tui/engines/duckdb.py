@@ -60,22 +60,31 @@ def _message(exc: BaseException) -> str:
 class DuckDBExecution(Execution):
     def __init__(self, cursor: duckdb.DuckDBPyConnection, relation: Any, sql: str):
         self._cursor = cursor
+        self._relation = relation
         self._sql = sql
         self._cancelled = threading.Event()
         self._reader: pa.RecordBatchReader | None = None
+        # Until the reader exists (a blocking operator like ORDER BY or count(*) runs to the
+        # end inside it), the schema is the one DuckDB reports from binding.
+        self.schema = pa.schema([])
+
+    def _open(self) -> pa.RecordBatchReader | None:
+        """Start streaming. Done lazily, on the query's own thread, so that ``cancel`` can
+        interrupt even the part of the query that runs before the first row."""
+        relation = self._relation
         if relation is None:  # a statement with no result (SET, CREATE …) already ran
-            self.schema = pa.schema([])
-            return
+            return None
         names, types = relation.columns, [str(t) for t in relation.types]
         try:
-            self._reader = relation.to_arrow_reader(BATCH_ROWS)
-        except duckdb.Error as exc:
+            reader = relation.to_arrow_reader(BATCH_ROWS)
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise self._translate(exc) from None
         fields = [
             typed_field(field.with_name(name), type_name, is_json=type_name == "JSON")
-            for field, name, type_name in zip(self._reader.schema, names, types, strict=True)
+            for field, name, type_name in zip(reader.schema, names, types, strict=True)
         ]
         self.schema = pa.schema(fields)
+        return reader
 
     def _translate(self, exc: BaseException) -> Exception:
         if self._cancelled.is_set() or isinstance(exc, duckdb.InterruptException):
@@ -85,6 +94,9 @@ class DuckDBExecution(Execution):
         return SqlError(message, line=line, column=column)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
+        if self._cancelled.is_set():
+            raise Cancelled("query cancelled")
+        self._reader = self._open()
         if self._reader is None:
             return
         while True:

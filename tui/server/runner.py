@@ -149,11 +149,10 @@ class Runner:
             live.execution = execution
             if live.cancel_reason:
                 execution.cancel()
-            writer = self.store.writer(record, execution.schema, on_chunk=lambda: self._post(live, live.notify))
-            live.index = writer.index
-            record.columns = [{"name": f.name, "type": field_type_name(f)} for f in execution.schema]
             self._post(live, live.started.set)
             for batch in execution.batches():
+                if writer is None:
+                    writer = self._open_writer(live, execution)
                 writer.append(batch)
                 if live.unpaginated:
                     if writer.appended_rows > UNPAGINATED_MAX_ROWS:
@@ -162,11 +161,15 @@ class Runner:
                         raise ResultTooLarge(TOO_LARGE_BYTES)
             if live.cancel_reason:
                 raise Cancelled("query cancelled")
+            if writer is None:  # no rows at all
+                writer = self._open_writer(live, execution)
             index = writer.finish()
             self._complete(live, index)
         except Cancelled:
             if live.cancel_reason == "timeout":
                 self._fail(live, ErrorType.QUERY_TIMEOUT, _timeout_message(live.timeout_s))
+            elif live.cancel_reason == "shutdown":
+                self._fail(live, ErrorType.INTERNALERROR, "the service stopped while this query was running; run it again")
             else:
                 self._fail(live, None, "query cancelled", status=QueryStatus.CANCELLED)
         except SqlError as exc:
@@ -184,6 +187,12 @@ class Runner:
             if execution is not None:
                 execution.close()
             self._post(live, lambda: self._retire(live))
+
+    def _open_writer(self, live: LiveQuery, execution: Execution) -> ResultWriter:
+        writer = self.store.writer(live.record, execution.schema, on_chunk=lambda: self._post(live, live.notify))
+        live.record.columns = [{"name": f.name, "type": field_type_name(f)} for f in execution.schema]
+        live.index = writer.index
+        return writer
 
     def _complete(self, live: LiveQuery, index: ResultIndex) -> None:
         record = live.record

@@ -1,0 +1,162 @@
+"""Fixtures shared by the whole suite: the real service, over real HTTP on loopback or
+in-process through httpx's ASGI transport, over a real DuckDB, with an injectable clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tui.engines.base import Engine
+from tui.engines.duckdb import DuckDBEngine
+from tui.server import Keyring, ServiceSettings, create_app
+from tui.server.service import Service
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+API_KEY = "test-key-org-a"
+OTHER_ORG_KEY = "test-key-org-b"
+
+
+class FakeClock:
+    """A clock that moves only when told to (expiry tests, countdowns in snapshots)."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_keyring() -> Keyring:
+    keyring = Keyring()
+    keyring.add(API_KEY, "org-a", "alice")
+    keyring.add(OTHER_ORG_KEY, "org-b", "bob")
+    return keyring
+
+
+def make_settings(store_dir: Path, **overrides) -> ServiceSettings:
+    values = dict(store_dir=store_dir, record_requests=True, page_wait_s=1.0, sweep_interval_s=3600)
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+@dataclass
+class LiveService:
+    """A running service: ``base_url`` is real HTTP on loopback, or the ASGI base URL."""
+
+    app: FastAPI
+    base_url: str
+    api_key: str = API_KEY
+    other_key: str = OTHER_ORG_KEY
+    transport: httpx.AsyncBaseTransport | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def service(self) -> Service:
+        return self.app.state.service
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"ApiKey {self.api_key}"}
+
+    @property
+    def requests(self) -> list[tuple[str, str, str]]:
+        return list(self.app.state.request_log)
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1 in a background thread; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test service did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def service_factory(tmp_path) -> Iterator[Callable[..., LiveService]]:
+    """Start real services on loopback: ``service_factory(engine=None, clock=None, **settings)``."""
+    stack: list = []
+
+    def start(engine: Engine | None = None, clock: Callable[[], datetime] | None = None, store_dir: Path | None = None, **overrides) -> LiveService:
+        engine = engine or DuckDBEngine()
+        app = create_app(make_settings(store_dir or tmp_path / f"store{len(stack)}", **overrides), engine, make_keyring(), clock=clock)
+        cm = serve_in_thread(app)
+        base_url = cm.__enter__()
+        stack.append(cm)
+        return LiveService(app=app, base_url=base_url)
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live_service(service_factory) -> LiveService:
+    """The real service over real HTTP on a loopback port, over an in-memory DuckDB."""
+    return service_factory()
+
+
+@pytest.fixture
+async def embedded_service(tmp_path):
+    """The real service in-process (httpx ASGI transport), over an in-memory DuckDB."""
+    app = create_app(make_settings(tmp_path / "embedded-store"), DuckDBEngine(), make_keyring())
+    async with app.router.lifespan_context(app):
+        yield LiveService(app=app, base_url="http://folio.embedded", transport=httpx.ASGITransport(app=app))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+async def await_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

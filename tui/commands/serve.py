@@ -1,0 +1,116 @@
+"""``folio serve``: the query service under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from tui.commands import CommandError
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``500M``, ``20G``, ``1.5T`` or plain bytes."""
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 500M or 20G)")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    return int(number * 1024 ** " kmgt".index(unit or " "))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source",
+        nargs="?",
+        help="postgresql://…, a .duckdb/.sqlite file, or a .parquet/.csv/.json file; "
+        "default: $FOLIO_SOURCE, else an in-memory DuckDB that reads files by path",
+    )
+    parser.add_argument("--host", default=os.environ.get("FOLIO_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FOLIO_PORT", "3000")))
+    parser.add_argument("--api-key", action="append", default=[], metavar="KEY", help="admit KEY (repeatable)")
+    parser.add_argument("--keys-file", type=Path, default=os.environ.get("FOLIO_KEYS_FILE"),
+                        help="lines of 'key org [user]' (or 'sha256:<digest> org [user]')")
+    parser.add_argument("--demo", action="store_true", help="serve the generated demo database (commons._events)")
+    parser.add_argument("--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)")
+    parser.add_argument("--allow-writes", action="store_true", help="open the source read-write")
+    parser.add_argument("--store", type=Path, default=None, metavar="DIR", help="where results are kept")
+    parser.add_argument("--expiry", type=float, default=None, metavar="SECONDS", help="result lifetime (default 86400)")
+    parser.add_argument("--sync-timeout", type=float, default=None, metavar="SECONDS", help="default 120")
+    parser.add_argument("--async-timeout", type=float, default=None, metavar="SECONDS", help="default 1800")
+    parser.add_argument("--quota", type=parse_size, default=None, metavar="SIZE", help="disk quota for results, e.g. 20G")
+    parser.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="queries executing at once")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def run(args: argparse.Namespace) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(".env", override=False)
+    import uvicorn
+
+    from tui.engines import EngineError, open_engine
+    from tui.engines.demo import DEFAULT_ROWS, ensure_demo
+    from tui.engines.duckdb import DuckDBEngine
+    from tui.server import Keyring, ServiceSettings, create_app
+    from tui.server.auth import KeyringError, mask
+
+    try:
+        settings = ServiceSettings.from_env(
+            store_dir=args.store,
+            expiry_s=args.expiry,
+            sync_timeout_s=args.sync_timeout,
+            async_timeout_s=args.async_timeout,
+            quota_bytes=args.quota,
+            max_concurrent_queries=args.max_concurrent,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc), 2) from None
+
+    keyring = Keyring()
+    try:
+        for key in args.api_key:
+            keyring.add(key)
+        if os.environ.get("FOLIO_API_KEYS"):
+            keyring.add_spec(os.environ["FOLIO_API_KEYS"])
+        if args.keys_file:
+            keyring.load_file(Path(args.keys_file))
+    except KeyringError as exc:
+        raise CommandError(str(exc), 2) from None
+    generated = None
+    if not len(keyring):
+        generated = os.environ.get("FOLIO_API_KEY") or secrets.token_urlsafe(24)
+        keyring.add(generated)
+
+    source = args.source or os.environ.get("FOLIO_SOURCE")
+    try:
+        if args.demo:
+            rows = args.demo_rows if args.demo_rows is not None else DEFAULT_ROWS
+            print(f"folio: preparing the demo database ({rows:,} rows; built once, then cached)…", file=sys.stderr)
+            engine = DuckDBEngine(ensure_demo(rows))
+        else:
+            engine = open_engine(source, allow_writes=args.allow_writes)
+    except (EngineError, ValueError, OSError) as exc:
+        raise CommandError(str(exc), 2) from None
+
+    try:
+        app = create_app(settings, engine, keyring)
+    except OSError as exc:
+        raise CommandError(f"cannot open the result store {settings.store_dir}: {exc.strerror or exc}", 2) from None
+
+    url = f"http://{args.host}:{args.port}"
+    print(f"folio: serving {engine.describe()} at {url}", file=sys.stderr)
+    print(f"folio: results stored in {settings.store_dir}", file=sys.stderr)
+    if generated:
+        shown = generated if generated != os.environ.get("FOLIO_API_KEY") else mask(generated)
+        print(f"folio: API key: {shown}", file=sys.stderr)
+        print(f"folio: try: curl -H 'Authorization: ApiKey {shown}' {url}/v1/orgs/self/queries", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=10)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 2) from None
+    return 0

@@ -1,0 +1,57 @@
+"""The service in-process: what ``folio`` (the app) and ``folio export`` use when no server is
+configured. Same FastAPI app, same protocol, reached through httpx's ASGI transport instead
+of a socket, so embedded and remote mode share one code path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from tui.engines.base import Engine
+from tui.server.app import create_app
+from tui.server.auth import Keyring
+from tui.server.settings import ServiceSettings
+
+EMBEDDED_URL = "http://folio.embedded"
+
+
+def default_embedded_store() -> Path:
+    return ServiceSettings().store_dir.parent / "embedded"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    app: FastAPI
+    api_key: str
+    base_url: str
+    transport: httpx.AsyncBaseTransport
+
+
+@asynccontextmanager
+async def embedded_service(
+    engine: Engine,
+    *,
+    settings: ServiceSettings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[Embedded]:
+    """Run the service over ``engine`` for the duration of the ``async with`` block.
+
+    A fresh random API key is made for each run; results live in the embedded store (by
+    default beside the server's, so earlier embedded results can be reopened).
+    """
+    if settings is None:
+        settings = ServiceSettings.from_env(store_dir=default_embedded_store())
+    api_key = secrets.token_urlsafe(24)
+    keyring = Keyring()
+    keyring.add(api_key)
+    app = create_app(settings, engine, keyring, clock=clock)
+    async with app.router.lifespan_context(app):
+        yield Embedded(app, api_key, EMBEDDED_URL, httpx.ASGITransport(app=app))
