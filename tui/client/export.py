@@ -1,0 +1,128 @@
+"""Stream a stored result into a file, page by page, atomically.
+
+The file is written through :func:`~tui.client.writers.atomic_output`: it appears under its
+name only after the last row is written and flushed, so an export that fails (server gone,
+query error, disk full, Ctrl-C) never leaves a truncated file that looks complete.
+
+CSV and Parquet ask for Arrow pages (fast, and type-faithful for Parquet) and fall back to JSON
+pages if the server does not speak Arrow. JSON Lines uses the JSON pages, so each line is the
+document exactly as the API returns it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.client.errors import FolioError
+from tui.client.query_client import QueryClient
+from tui.client.results import Page
+from tui.client.writers import ExportFormat, OutputError, RowWriter, atomic_output, open_writer
+
+__all__ = ["ExportError", "ExportStats", "export_query"]
+
+#: rows per Arrow page: big enough to amortise each round trip, small enough to keep memory flat
+ARROW_PAGE_DOCS = 50_000
+#: rows per JSON page (the server's default page size)
+JSON_PAGE_DOCS = 10_000
+
+Progress = Callable[[int, "int | None"], None]
+
+
+class ExportError(FolioError):
+    """The export itself failed: the file cannot be written, rows do not fit, a short result."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportStats:
+    path: Path
+    format: ExportFormat
+    rows: int
+    bytes: int
+    seconds: float
+    #: whether the rows came as Arrow (folio's bulk path) rather than JSON
+    arrow: bool
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+
+async def export_query(
+    client: QueryClient,
+    query_id: str,
+    path: str | os.PathLike[str],
+    fmt: ExportFormat,
+    *,
+    docs: int | None = None,
+    progress: Progress | None = None,
+) -> ExportStats:
+    """Write every row of query ``query_id`` to ``path`` in ``fmt``; the query may still be running.
+
+    ``progress(rows_written, total)`` is called after each page (``total`` is ``None`` while the
+    query runs). Raises a :class:`~tui.client.errors.FolioError` on any failure, leaving no file.
+    """
+    target = Path(path)
+    started = time.perf_counter()
+    try:
+        with atomic_output(target) as stream:
+            writer = open_writer(fmt, stream)
+            try:
+                rows, arrow = await _copy(client, query_id, fmt, writer, docs, progress)
+            finally:
+                writer.close()
+    except (OutputError, ValueError) as exc:
+        raise ExportError(str(exc) if isinstance(exc, OutputError) else f"cannot write {target}: {exc}") from None
+    return ExportStats(
+        path=target,
+        format=fmt,
+        rows=rows,
+        bytes=target.stat().st_size,
+        seconds=time.perf_counter() - started,
+        arrow=arrow,
+    )
+
+
+async def _copy(
+    client: QueryClient,
+    query_id: str,
+    fmt: ExportFormat,
+    writer: RowWriter,
+    docs: int | None,
+    progress: Progress | None,
+) -> tuple[int, bool]:
+    use_arrow = fmt is not ExportFormat.JSONL
+    if use_arrow:
+        pages = client.arrow_pages(query_id, docs=docs or ARROW_PAGE_DOCS)
+    else:
+        pages = client.pages(query_id, docs=docs or JSON_PAGE_DOCS)
+    total: int | None = None
+    arrow = False
+    async for item in pages:
+        if item.total is not None:
+            total = item.total
+        if isinstance(item, Page):
+            writer.write_rows(item.rows, [c.name for c in item.columns])
+        else:
+            arrow = True
+            writer.write_arrow(item.table)
+        if progress is not None:
+            progress(writer.rows_written, total)
+    if writer.rows_written == 0:
+        await _write_empty(client, query_id, writer)
+    if total is not None and writer.rows_written != total:
+        # Never keep a file that silently misses rows.
+        raise ExportError(f"wrote {writer.rows_written:,} rows but the result has {total:,}; not keeping the file")
+    return writer.rows_written, arrow
+
+
+async def _write_empty(client: QueryClient, query_id: str, writer: RowWriter) -> None:
+    """An empty result still gets its CSV header or Parquet schema."""
+    item = await client.arrow_page(query_id, offset=0, docs=1)
+    if isinstance(item, Page):
+        writer.write_rows([], [c.name for c in item.columns])
+    else:
+        writer.write_arrow(item.table)
