@@ -1,0 +1,617 @@
+"""PostgreSQL through psycopg 3: server-side cursors streamed into bounded Arrow batches.
+
+How a statement runs
+--------------------
+* A statement that returns rows (``SELECT``, ``WITH``, ``VALUES``, ``TABLE``) is declared as a
+  server-side cursor (``DECLARE … NO SCROLL CURSOR``) and read with ``FETCH FORWARD n``, so a
+  50M-row result never sits in the service's memory: each fetch is sized to stay under
+  :data:`BATCH_ROWS` rows and about :data:`BATCH_BYTES` bytes. ``DECLARE`` only plans the query,
+  so :meth:`PostgresEngine.start` returns at once, with the schema, and reports syntax and
+  name errors before the first row.
+* Anything else (``EXPLAIN``, ``SHOW``, and with ``--allow-writes`` DML and DDL) runs as a plain
+  statement on first use of the execution, so it can still be cancelled while it runs.
+* Both are sent in pipeline mode, which always uses the extended protocol: one statement per
+  query, so ``SELECT 1; DROP TABLE t`` is refused rather than half-run.
+* ``:name`` parameters become psycopg ``%(name)s`` placeholders (:func:`tui.engines.params.bind`)
+  and are bound by the server, never spliced into the text.
+
+Types (PostgreSQL → Arrow), chosen to be exact
+----------------------------------------------
+* ``int2/int4/int8`` → ``int16/int32/int64``; ``oid`` → ``int64``; ``float4/float8`` → ``float64``;
+  ``bool`` → ``bool``; ``text/varchar/bpchar/name`` → ``string``; ``bytea`` → ``binary`` (the
+  server writes it as base64).
+* ``numeric`` → **string**, the digits exactly as PostgreSQL prints them (``NaN`` and
+  ``Infinity`` included). An unconstrained ``numeric`` has no fixed precision/scale, which an
+  Arrow decimal needs, and a float would lose digits. ``money`` → string as well.
+* ``timestamp`` → ``timestamp[us]``; ``timestamptz`` → ``timestamp[us, tz=UTC]`` (the same
+  instant, served as ISO 8601 with ``+00:00``); ``date`` → ``date32``; ``time`` → ``time64[us]``;
+  ``timetz`` → string (``12:00:00+02``). Values Python cannot hold (``infinity``, years
+  beyond 9999 or BC) fail the query with PostgreSQL's message; cast them to text to read them.
+* ``interval`` → string, an ISO 8601 duration written by PostgreSQL itself (the session runs
+  with ``IntervalStyle = iso_8601``): ``P1Y2M3DT4H5M6.5S``. Exact, months included, which a
+  Python ``timedelta`` could not hold. Side effect: ``interval::text`` in the user's SQL also
+  gives ISO 8601 on folio's connections.
+* ``uuid``, ``inet``, ``cidr``, ranges and every other type → string, PostgreSQL's own text.
+* ``json/jsonb`` → string flagged as JSON (served as nested JSON); ``json[]/jsonb[]`` → one JSON
+  array document, flagged the same way.
+* Arrays → Arrow lists of the element type (one-dimensional; a multi-dimensional array fails
+  the query with a clear message).
+* Field metadata carries PostgreSQL's type name (``int4``, ``numeric``, ``timestamptz``,
+  ``int4[]``, or ``format_type()`` for user types), which is what ``column_fields`` shows.
+
+Connections
+-----------
+A bounded :class:`psycopg_pool.ConnectionPool`; every connection is checked before it is handed
+out, so one killed by the server (``pg_terminate_backend``, a restart) is replaced, not
+reused. Read-only unless ``allow_writes``: the session has ``default_transaction_read_only`` on
+and every query runs in ``BEGIN READ ONLY``, then is rolled back. That guards against mistakes;
+it is not a security boundary (a determined statement can ``SET`` its way out), so give folio a
+role with only ``SELECT`` rights where that matters.
+
+Cancel sends PostgreSQL's cancel request (what ``pg_cancel_backend`` does) from the calling
+thread, and repeats it while the fetch it targets is still running: a request that reaches
+the server between two statements is ignored by PostgreSQL, so one attempt is not enough.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+import pyarrow as pa
+from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types import TypeInfo
+from psycopg.types.multirange import MultirangeInfo
+from psycopg.types.range import RangeInfo
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from tui.engines import params as sqlparams
+from tui.engines.base import Cancelled, Engine, EngineError, Execution, SqlError, typed_field
+
+#: most rows per Arrow batch (the store re-chunks them anyway)
+BATCH_ROWS = 8192
+#: aim for batches of about this many bytes: wide rows get fewer rows per fetch
+BATCH_BYTES = 8 * 1024 * 1024
+#: rows in the first fetch, before the row width is known (a 10 MB bytea row must not be
+#: fetched 8192 at a time)
+FIRST_FETCH_ROWS = 128
+#: the pool's bound on connections (one per running query)
+MAX_CONNECTIONS = 8
+#: how long a query waits for a free connection
+ACQUIRE_TIMEOUT = 30.0
+
+_CANCEL_ATTEMPTS = 20
+_CANCEL_RETRY_SECONDS = 0.25
+_CANCEL_TIMEOUT_SECONDS = 5.0
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------------------------
+# Types
+# --------------------------------------------------------------------------------------------
+
+#: PostgreSQL types with a native Arrow counterpart; every other type is a string
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "bool": pa.bool_(),
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "oid": pa.int64(),
+    "float4": pa.float64(),
+    "float8": pa.float64(),
+    "date": pa.date32(),
+    "time": pa.time64("us"),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "bytea": pa.binary(),
+}
+_JSON_TYPES = frozenset({"json", "jsonb"})
+#: types psycopg would turn into Python objects (Decimal, timedelta, UUID, ip_address, Range,
+#: tuple) that are read as PostgreSQL's text instead, which is exact and cheaper
+_TEXT_TYPES = (
+    "numeric",
+    "money",
+    "interval",
+    "timetz",
+    "uuid",
+    "json",
+    "jsonb",
+    "inet",
+    "cidr",
+    "record",
+)
+
+
+def _register_text_loaders(conn: psycopg.Connection[Any]) -> None:
+    """Load :data:`_TEXT_TYPES` and all range types as ``str`` (arrays of them too: psycopg's
+    array loader looks up the element loader in the same map)."""
+    names = list(_TEXT_TYPES)
+    names += [t.name for t in psycopg.adapters.types if isinstance(t, RangeInfo | MultirangeInfo)]
+    for name in names:
+        conn.adapters.register_loader(name, TextLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One result column: its PostgreSQL type and how its values become an Arrow array."""
+
+    name: str
+    type_name: str
+    arrow: pa.DataType
+    is_json: bool = False
+    #: ``json[]``/``jsonb[]``: each value (a list of JSON texts) is joined into one JSON array
+    json_array: bool = False
+
+    def field(self) -> pa.Field:
+        return typed_field(pa.field(self.name, self.arrow), self.type_name, is_json=self.is_json)
+
+    def to_array(self, values: Sequence[Any]) -> pa.Array:
+        if self.json_array:
+            values = [None if v is None else _json_array_text(v) for v in values]
+        try:
+            return pa.array(values, type=self.arrow)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+            if pa.types.is_list(self.arrow) and any(_is_nested(v) for v in values):
+                raise SqlError(
+                    f"column {self.name!r} holds a multi-dimensional {self.type_name} array, which "
+                    "folio cannot store; unnest it, or cast it to text or json"
+                ) from None
+            if pa.types.is_string(self.arrow):  # an unforeseen Python type: keep its text
+                return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+            raise SqlError(f"column {self.name!r} ({self.type_name}): {exc}") from None
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(item, list) for item in value)
+
+
+def _json_array_text(value: Any) -> str:
+    """A (possibly nested) list of JSON texts as the text of one JSON array."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_array_text(item) for item in value) + "]"
+    return str(value)
+
+
+def _column_for(name: str, type_name: str, element: str | None) -> _Column:
+    """The column of PostgreSQL type ``type_name`` (``element`` for an array type)."""
+    if element is None:
+        arrow = _ARROW_TYPES.get(type_name, pa.string())
+        return _Column(name, type_name, arrow, is_json=type_name in _JSON_TYPES)
+    if element in _JSON_TYPES:
+        return _Column(name, type_name, pa.string(), is_json=True, json_array=True)
+    return _Column(name, type_name, pa.list_(_ARROW_TYPES.get(element, pa.string())))
+
+
+def _describe(
+    conn: psycopg.Connection[Any], fields: Sequence[tuple[str, int]], *, rows_loaded: bool = False
+) -> list[_Column]:
+    """Columns for ``(name, type oid)`` pairs; user-defined types are looked up in ``pg_type``.
+
+    psycopg reads an array of a type it does not know (an enum's, say) as one string. Before
+    any row is loaded the array type is registered on the connection so its values become
+    lists; when the rows are already loaded (``rows_loaded``) the column stays a string.
+    """
+    registry = conn.adapters.types
+    known: dict[int, tuple[str, str | None]] = {}  # oid -> (type name, element type name)
+    unknown: list[int] = []
+    for _, oid in fields:
+        info = registry.get(oid)
+        if info is None:
+            unknown.append(oid)
+        elif info.oid == oid:
+            known[oid] = (info.name, None)
+        else:  # psycopg files an array type under its element's TypeInfo
+            known[oid] = (f"{info.name}[]", info.name)
+    if unknown:
+        rows = conn.execute(
+            "SELECT t.oid::int8, format_type(t.oid, NULL), e.oid::int8, e.typname"
+            " FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
+            " WHERE t.oid = ANY(%s::oid[])",
+            [sorted(set(unknown))],
+        ).fetchall()
+        for oid, name, element_oid, element in rows:
+            if element is not None and not rows_loaded:
+                TypeInfo(element, int(element_oid), int(oid)).register(conn)
+                known[int(oid)] = (str(name), element)
+            else:
+                known[int(oid)] = (str(name), None)
+    return [_column_for(name, *known.get(oid, (str(oid), None))) for name, oid in fields]
+
+
+# --------------------------------------------------------------------------------------------
+# Statements and error positions
+# --------------------------------------------------------------------------------------------
+
+_CURSOR_KEYWORDS = frozenset({"select", "with", "values", "table"})
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's first word, lower-cased, past whitespace, comments and parentheses."""
+    i, n = 0, len(sql)
+    while i < n:
+        if sql[i].isspace() or sql[i] == "(":
+            i += 1
+        elif sql.startswith("--", i):
+            nl = sql.find("\n", i)
+            i = n if nl < 0 else nl + 1
+        elif sql.startswith("/*", i):
+            close = sql.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+        else:
+            break
+    j = i
+    while j < n and (sql[j].isalnum() or sql[j] == "_"):
+        j += 1
+    return sql[i:j].lower()
+
+
+class PositionMap:
+    """Maps a character position in the text PostgreSQL received back to the user's SQL.
+
+    The server sees ``prefix`` (``DECLARE … FOR``) plus the user's statement with every
+    ``:name`` replaced by psycopg's ``$n``; its error positions count characters of that.
+    ``pyformat`` is :func:`tui.engines.params.bind`'s output, in which every literal ``%`` is
+    doubled, so each ``%(name)s`` in it is a placeholder and the two texts can be aligned.
+    """
+
+    def __init__(self, original: str, pyformat: str, prefix: str = ""):
+        self.original = original
+        self.prefix_len = len(prefix)
+        origin: list[int] = []  # origin[i] = index in `original` of sent character i
+        numbers: dict[str, int] = {}
+        i = o = 0
+        n = len(pyformat)
+        while i < n:
+            if pyformat.startswith("%%", i):
+                origin.append(o)
+                i, o = i + 2, o + 1
+            elif pyformat.startswith("%(", i):
+                close = pyformat.index(")s", i)
+                name = pyformat[i + 2 : close]
+                number = numbers.setdefault(name, len(numbers) + 1)
+                origin.extend([o] * len(f"${number}"))
+                i, o = close + 2, o + len(name) + 1  # `:name` in the original
+            else:
+                origin.append(o)
+                i, o = i + 1, o + 1
+        self._origin = origin
+
+    def line_column(self, position: int | str | None) -> tuple[int | None, int | None]:
+        """1-based line and column in the original SQL for PostgreSQL's 1-based ``position``."""
+        if position is None:
+            return None, None
+        index = int(position) - 1 - self.prefix_len
+        if index < 0:
+            return None, None
+        offset = self._origin[index] if index < len(self._origin) else len(self.original)
+        offset = min(offset, len(self.original))
+        line = self.original.count("\n", 0, offset) + 1
+        column = offset - (self.original.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+
+def _message(exc: psycopg.Error) -> str:
+    """PostgreSQL's message with its detail and hint, without libpq's ``LINE n:`` excerpt
+    (which shows the rewritten ``$1`` text, not the user's)."""
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip() or type(exc).__name__
+    if diag.message_detail:
+        message += f"\nDETAIL: {diag.message_detail}"
+    if diag.message_hint:
+        message += f"\nHINT: {diag.message_hint}"
+    return message
+
+
+def sql_error(exc: psycopg.Error, where: PositionMap | None) -> SqlError:
+    line, column = where.line_column(exc.diag.statement_position) if where else (None, None)
+    return SqlError(_message(exc), line=line, column=column)
+
+
+# --------------------------------------------------------------------------------------------
+# Execution
+# --------------------------------------------------------------------------------------------
+
+
+class PostgresExecution(Execution):
+    """One statement on one pooled connection, returned to the pool by :meth:`close`.
+
+    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``. ``None``: a plain
+    statement, run on first use of :attr:`schema` or :meth:`batches`.
+    """
+
+    def __init__(
+        self,
+        engine: PostgresEngine,
+        conn: psycopg.Connection[Any],
+        *,
+        cursor_name: str | None,
+        columns: list[_Column] | None,
+        statement: tuple[str, dict[str, Any], PositionMap] | None = None,
+    ):
+        self._engine = engine
+        self._conn = conn
+        self._cursor_name = cursor_name
+        self._columns = columns
+        self._statement = statement
+        self._cur = conn.cursor()
+        self._schema: pa.Schema | None = pa.schema([c.field() for c in columns]) if columns is not None else None
+        self._fetch_rows = min(FIRST_FETCH_ROWS, engine.batch_rows)
+        self._exhausted = False
+        self._failed = False
+        # cancel bookkeeping: `_lock` orders cancel requests against the end of a round trip
+        # and against close(), so a late request can never hit the pooled connection's next user
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._closed = False
+        #: the server process running this statement (for logs and pg_stat_activity)
+        self.backend_pid: int = conn.info.backend_pid
+
+    # -- schema -------------------------------------------------------------------------------
+
+    @property  # type: ignore[override]
+    def schema(self) -> pa.Schema:
+        if self._schema is None:
+            self._run_plain()
+        assert self._schema is not None
+        return self._schema
+
+    def _run_plain(self) -> None:
+        assert self._statement is not None
+        text, values, where = self._statement
+
+        def run() -> list[_Column]:
+            with self._conn.pipeline():  # extended protocol: one statement only
+                self._cur.execute(text, values)
+            description = self._cur.description or []
+            return _describe(self._conn, [(c.name, c.type_code) for c in description], rows_loaded=True)
+
+        self._columns = self._roundtrip(run, where)
+        self._schema = pa.schema([c.field() for c in self._columns])
+        if self._cur.description is None:  # a statement without rows (SET, INSERT, …)
+            self._exhausted = True
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        schema = self.schema  # runs a plain statement
+        assert self._columns is not None
+        while not self._exhausted:
+            rows = self._roundtrip(self._fetch, None)
+            if len(rows) < self._fetch_rows:
+                self._exhausted = True
+            if not rows:
+                break
+            columns = list(zip(*rows, strict=True))
+            try:
+                arrays = [col.to_array(values) for col, values in zip(self._columns, columns, strict=True)]
+            except SqlError:
+                self._failed = True
+                raise
+            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            self._resize(batch)
+            yield batch
+
+    def _fetch(self) -> list[tuple[Any, ...]]:
+        if self._cursor_name is None:  # plain statement: rows already client-side
+            return self._cur.fetchmany(self._fetch_rows)
+        self._cur.execute(f'FETCH FORWARD {self._fetch_rows} FROM "{self._cursor_name}"')
+        return self._cur.fetchall()
+
+    def _resize(self, batch: pa.RecordBatch) -> None:
+        """Size the next fetch so a batch stays near :data:`BATCH_BYTES`."""
+        if batch.num_rows and batch.nbytes:
+            per_row = batch.nbytes / batch.num_rows
+            self._fetch_rows = max(1, min(self._engine.batch_rows, int(self._engine.batch_bytes / per_row)))
+
+    # -- round trips, cancel, close -----------------------------------------------------------
+
+    def _roundtrip(self, call: Callable[[], T], where: PositionMap | None) -> T:
+        with self._lock:
+            if self._cancelled.is_set():
+                self._failed = True
+                raise Cancelled("query cancelled")
+            self._idle.clear()
+        try:
+            return call()
+        except psycopg.Error as exc:
+            self._failed = True
+            if self._cancelled.is_set():
+                raise Cancelled("query cancelled") from None
+            raise sql_error(exc, where) from None
+        finally:
+            with self._lock:
+                self._idle.set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._closed or self._cancelled.is_set():
+                return
+            self._cancelled.set()
+        threading.Thread(target=self._cancel_loop, name="folio-pg-cancel", daemon=True).start()
+
+    def _cancel_loop(self) -> None:
+        for _ in range(_CANCEL_ATTEMPTS):
+            with self._lock:
+                if self._closed or self._idle.is_set():
+                    return  # nothing running: the next round trip sees the flag instead
+                try:
+                    self._conn.cancel_safe(timeout=_CANCEL_TIMEOUT_SECONDS)
+                except psycopg.Error:
+                    pass  # the server is gone; the running call fails on its own
+            if self._idle.wait(_CANCEL_RETRY_SECONDS):
+                return
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        commit = self._engine.allow_writes and not self._failed and not self._cancelled.is_set()
+        try:
+            self._cur.close()
+            if commit:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
+        except psycopg.Error:
+            pass  # a broken connection: the pool sees it and discards it
+        self._engine._release(self._conn)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine
+# --------------------------------------------------------------------------------------------
+
+
+class PostgresEngine(Engine):
+    """A PostgreSQL database given by a ``postgresql://`` URL (any libpq connection string)."""
+
+    name = "postgresql"
+    param_style = "pyformat"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        allow_writes: bool = False,
+        max_connections: int = MAX_CONNECTIONS,
+        acquire_timeout: float = ACQUIRE_TIMEOUT,
+        batch_rows: int = BATCH_ROWS,
+        batch_bytes: int = BATCH_BYTES,
+    ):
+        from tui.engines import SourceError  # the package imports this module lazily
+
+        self.dsn = dsn
+        self.allow_writes = allow_writes
+        self.read_only = not allow_writes
+        self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
+        self.max_connections = max_connections
+        self._acquire_timeout = acquire_timeout
+        try:
+            given = conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError as exc:
+            raise SourceError(f"invalid PostgreSQL URL: {exc}") from None
+        self._info = given
+        kwargs: dict[str, Any] = {}
+        if "application_name" not in given:
+            kwargs["application_name"] = "folio"
+        if "connect_timeout" not in given:
+            kwargs["connect_timeout"] = 10
+        # Connect once up front: the pool retries quietly in the background, which would turn
+        # a wrong password into a bare timeout on the first query.
+        try:
+            psycopg.connect(dsn, **kwargs).close()
+        except psycopg.Error as exc:
+            raise SourceError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            dsn,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=max_connections,
+            open=False,
+            configure=self._configure,
+            reset=self._reset if allow_writes else None,
+            check=ConnectionPool.check_connection,
+            name="folio-postgres",
+            timeout=acquire_timeout,
+        )
+        self._pool.open(wait=True, timeout=30.0)
+
+    # -- connections --------------------------------------------------------------------------
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """Session set-up of a new connection (and, with writes allowed, of a returned one)."""
+        _register_text_loaders(conn)
+        conn.prepare_threshold = None  # cursor names are unique: nothing worth preparing
+        conn.execute("SET IntervalStyle = 'iso_8601'")
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
+        conn.commit()
+        if self.read_only:
+            conn.read_only = True  # every transaction is BEGIN READ ONLY
+
+    def _reset(self, conn: psycopg.Connection[Any]) -> None:
+        # With writes allowed a committed `SET` would outlive its query; start over.
+        conn.execute("RESET ALL")
+        conn.commit()
+        self._configure(conn)
+
+    def _release(self, conn: psycopg.Connection[Any]) -> None:
+        self._pool.putconn(conn)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
+        text, values = sqlparams.bind(sql, params, self.param_style)
+        try:
+            conn = self._pool.getconn(self._acquire_timeout)
+        except PoolTimeout:
+            raise EngineError(
+                f"all {self.max_connections} PostgreSQL connections are busy; try again later"
+            ) from None
+        try:
+            if first_keyword(sql) in _CURSOR_KEYWORDS:
+                execution = self._declare(conn, sql, text, values)
+                if execution is not None:
+                    return execution
+            statement = (text, values, PositionMap(sql, text))
+            return PostgresExecution(self, conn, cursor_name=None, columns=None, statement=statement)
+        except BaseException:
+            self._discard(conn)
+            raise
+
+    def _declare(
+        self, conn: psycopg.Connection[Any], sql: str, text: str, values: dict[str, Any]
+    ) -> PostgresExecution | None:
+        """Declare ``text`` as a server-side cursor; ``None`` if PostgreSQL cannot (a ``WITH``
+        that modifies data), so the caller runs it as a plain statement instead."""
+        name = f"folio_{uuid.uuid4().hex[:16]}"
+        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
+        where = PositionMap(sql, text, prefix)
+        try:
+            with conn.pipeline():  # extended protocol: one statement only
+                conn.execute(prefix + text, values)
+        except pgerrors.FeatureNotSupported:
+            conn.rollback()
+            return None
+        except psycopg.Error as exc:
+            raise sql_error(exc, where) from None
+        result = conn.pgconn.describe_portal(name.encode())
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            raise SqlError(result.get_error_message() or "cannot describe the query's result")
+        encoding = conn.info.encoding
+        fields = [
+            ((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)
+        ]
+        columns = _describe(conn, fields)
+        return PostgresExecution(self, conn, cursor_name=name, columns=columns)
+
+    def _discard(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            conn.rollback()
+        except psycopg.Error:
+            pass
+        self._pool.putconn(conn)
+
+    def describe(self) -> str:
+        info = self._info
+        host = info.get("host") or "localhost"
+        port = f":{info['port']}" if info.get("port") else ""
+        user = f"{info['user']}@" if info.get("user") else ""
+        db = info.get("dbname") or ""
+        mode = " (read-only)" if self.read_only else ""
+        return f"postgresql {user}{host}{port}/{db}{mode}"
+
+    def close(self) -> None:
+        self._pool.close()
