@@ -9,7 +9,7 @@ How a statement runs
   so :meth:`PostgresEngine.start` returns at once, with the schema, and reports syntax and
   name errors before the first row.
 * Anything else (``EXPLAIN``, ``SHOW``, and with ``--allow-writes`` DML and DDL) runs as a plain
-  statement on first use of the execution, so it can still be cancelled while it runs.
+  statement when :meth:`PostgresExecution.batches` starts, so it can be cancelled while it runs.
 * Both are sent in pipeline mode, which always uses the extended protocol: one statement per
   query, so ``SELECT 1; DROP TABLE t`` is refused rather than half-run.
 * ``:name`` parameters become psycopg ``%(name)s`` placeholders (:func:`tui.engines.params.bind`)
@@ -323,8 +323,9 @@ def sql_error(exc: psycopg.Error, where: PositionMap | None) -> SqlError:
 class PostgresExecution(Execution):
     """One statement on one pooled connection, returned to the pool by :meth:`close`.
 
-    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``. ``None``: a plain
-    statement, run on first use of :attr:`schema` or :meth:`batches`.
+    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``; the schema is known
+    from the start. ``None``: a plain statement, run when :meth:`batches` starts (on the query's
+    own thread, so cancel reaches it); its schema is set then.
     """
 
     def __init__(
@@ -342,7 +343,8 @@ class PostgresExecution(Execution):
         self._columns = columns
         self._statement = statement
         self._cur = conn.cursor()
-        self._schema: pa.Schema | None = pa.schema([c.field() for c in columns]) if columns is not None else None
+        # A plain statement's schema is only known once it ran, inside batches().
+        self.schema = pa.schema([c.field() for c in columns] if columns is not None else [])
         self._fetch_rows = min(FIRST_FETCH_ROWS, engine.batch_rows)
         self._exhausted = False
         self._failed = False
@@ -356,14 +358,7 @@ class PostgresExecution(Execution):
         #: the server process running this statement (for logs and pg_stat_activity)
         self.backend_pid: int = conn.info.backend_pid
 
-    # -- schema -------------------------------------------------------------------------------
-
-    @property  # type: ignore[override]
-    def schema(self) -> pa.Schema:
-        if self._schema is None:
-            self._run_plain()
-        assert self._schema is not None
-        return self._schema
+    # -- rows ---------------------------------------------------------------------------------
 
     def _run_plain(self) -> None:
         assert self._statement is not None
@@ -376,15 +371,15 @@ class PostgresExecution(Execution):
             return _describe(self._conn, [(c.name, c.type_code) for c in description], rows_loaded=True)
 
         self._columns = self._roundtrip(run, where)
-        self._schema = pa.schema([c.field() for c in self._columns])
+        self.schema = pa.schema([c.field() for c in self._columns])
         if self._cur.description is None:  # a statement without rows (SET, INSERT, …)
             self._exhausted = True
 
-    # -- rows ---------------------------------------------------------------------------------
-
     def batches(self) -> Iterator[pa.RecordBatch]:
-        schema = self.schema  # runs a plain statement
+        if self._columns is None:
+            self._run_plain()
         assert self._columns is not None
+        schema = self.schema
         while not self._exhausted:
             rows = self._roundtrip(self._fetch, None)
             if len(rows) < self._fetch_rows:
