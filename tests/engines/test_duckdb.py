@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tui.engines import SourceError, open_engine
+from tui.engines.base import Cancelled, SqlError, field_type_name, is_json_field
+from tui.engines.demo import ensure_demo
+from tui.engines.duckdb import DuckDBEngine, error_position
+
+
+def test_streams_bounded_batches_with_type_names():
+    execution = DuckDBEngine().start("SELECT i, '{}'::JSON AS j FROM range(50000) t(i)", {})
+    sizes = [b.num_rows for b in execution.batches()]
+    assert sum(sizes) == 50000 and max(sizes) <= 8192
+    assert [field_type_name(f) for f in execution.schema] == ["BIGINT", "JSON"]
+    assert is_json_field(execution.schema.field("j"))
+
+
+def test_parameters_are_bound():
+    execution = DuckDBEngine().start("SELECT :x || '!' AS y", {"x": "'; DROP"})
+    assert next(execution.batches()).to_pylist() == [{"y": "'; DROP!"}]
+
+
+def test_cancel_interrupts_a_blocking_query():
+    execution = DuckDBEngine().start("SELECT count(*) FROM range(100000000000)", {})
+    threading.Timer(0.3, execution.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        list(execution.batches())
+    assert time.monotonic() - started < 30
+
+
+def test_error_positions():
+    with pytest.raises(SqlError) as err:
+        DuckDBEngine().start("SELECT 1,\n  2 FRO x", {})
+    assert (err.value.line, err.value.column) == (2, 9)
+    long_line = "SELECT " + "x, " * 40 + " FROM  WHERE"
+    shown = "LINE 1: ..., x,  FROM  WHERE"
+    message = f"Parser Error\n\n{shown}\n" + " " * shown.index("WHERE") + "^^^^^"
+    assert error_position(message, long_line) == (1, long_line.index("WHERE") + 1)
+    assert error_position("no position here", "SELECT") == (None, None)
+
+
+def test_read_only_database_refuses_writes(tmp_path):
+    path = tmp_path / "db.duckdb"
+    DuckDBEngine(path, allow_writes=True).start("CREATE TABLE t AS SELECT 1 AS a", {})
+    with pytest.raises(SqlError, match="read-only"):
+        list(DuckDBEngine(path).start("INSERT INTO t VALUES (2)", {}).batches())
+
+
+def test_open_engine_by_source(tmp_path):
+    csv = tmp_path / "people.csv"
+    csv.write_text("name,age\nada,36\n")
+    execution = open_engine(str(csv)).start("SELECT * FROM data", {})
+    assert next(execution.batches()).to_pylist() == [{"name": "ada", "age": 36}]
+    with pytest.raises(SourceError, match="no such file"):
+        open_engine(str(tmp_path / "missing.parquet"))
+    with pytest.raises(SourceError, match="cannot tell"):
+        open_engine(str(tmp_path / "notes.txt"))
+
+
+def test_demo_has_mixed_types_and_is_cached(tmp_path):
+    path = ensure_demo(1000, tmp_path)
+    assert ensure_demo(1000, tmp_path) == path
+    execution = DuckDBEngine(path).start("SELECT * FROM _events", {})
+    rows = [r for b in execution.batches() for r in b.to_pylist()]
+    assert len(rows) == 1000
+    assert len(execution.schema) >= 8
+    assert any(r["amount"] is None for r in rows) and any(r["amount"] is not None for r in rows)
+    assert isinstance(rows[0]["session"], dict) and isinstance(rows[0]["tags"], list)
+    same = DuckDBEngine(path).start("SELECT count(*) AS n FROM commons._events", {})
+    assert next(same.batches()).to_pylist() == [{"n": 1000}]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from tui.engines.duckdb import DuckDBEngine
+from tui.store.jsonrows import documents_json, iso_duration
+
+
+def rows(sql: str) -> list[dict]:
+    execution = DuckDBEngine().start(sql, {})
+    batches = list(execution.batches())
+    return json.loads(documents_json(pa.Table.from_batches(batches, schema=execution.schema)))
+
+
+def test_every_duckdb_type_becomes_plain_json():
+    (row,) = rows(
+        """SELECT 1.50::DECIMAL(10,2) AS dec, 12::DECIMAL(38,0) AS whole,
+        170141183460469231731687303715884105727::HUGEINT AS huge, [1, 2] AS list, {'a': 1, 'b': [true]} AS struct,
+        TIMESTAMPTZ '2024-01-02 03:04:05.5+02' AS tz, TIMESTAMP '2024-01-02 03:04:05' AS ts, DATE '2024-05-06' AS d,
+        TIME '12:00:01' AS t, INTERVAL '1 month 2 days 3 hours' AS iv, 'ab'::BLOB AS blob, '{"k": [1, {"x": null}]}'::JSON AS js,
+        'not json'::VARCHAR AS s, NULL::INT AS n, 'nan'::DOUBLE AS nan, MAP([1], ['a']) AS m,
+        '8c5b0a5e-3c1d-4f4e-9a57-000000000001'::UUID AS u, 'héllo 世界 🎉'::VARCHAR AS uni"""
+    )
+    assert row == {
+        "dec": "1.50", "whole": 12, "huge": "170141183460469231731687303715884105727", "list": [1, 2],
+        "struct": {"a": 1, "b": [True]}, "tz": "2024-01-02T01:04:05.500000Z", "ts": "2024-01-02T03:04:05.000000",
+        "d": "2024-05-06", "t": "12:00:01.000000", "iv": "P1M2DT3H", "blob": "YWI=", "js": {"k": [1, {"x": None}]},
+        "s": "not json", "n": None, "nan": None, "m": {"1": "a"}, "u": "8c5b0a5e-3c1d-4f4e-9a57-000000000001",
+        "uni": "héllo 世界 🎉",
+    }
+
+
+def test_no_rows_is_an_empty_array():
+    assert rows("SELECT 1 AS x WHERE false") == []
+
+
+def test_iso_durations():
+    assert iso_duration() == "PT0S"
+    assert iso_duration(months=14, days=1, nanoseconds=3_723_500_000_000) == "P1Y2M1DT1H2M3.5S"
+    assert iso_duration(days=-2) == "-P2D"

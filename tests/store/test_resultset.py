@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from tui.store.resultset import INDEX_FILE, QuotaExceeded, ResultWriter, load_index, read_rows
+
+SCHEMA = pa.schema([pa.field("i", pa.int64()), pa.field("s", pa.string())])
+
+
+def batch(start: int, n: int) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict({"i": list(range(start, start + n)), "s": [f"r{k}" for k in range(start, start + n)]}, schema=SCHEMA)
+
+
+def write(directory, sizes, chunk_rows=100):
+    writer = ResultWriter(directory, SCHEMA, chunk_rows=chunk_rows)
+    start = 0
+    for n in sizes:
+        writer.append(batch(start, n))
+        start += n
+    return writer
+
+
+def test_rechunks_and_reads_any_slice(tmp_path):
+    index = write(tmp_path / "r", [7, 250, 1, 93, 300]).finish()
+    assert index.rows == 651
+    assert [c.rows for c in index.chunks] == [100] * 6 + [51]
+    loaded = load_index(tmp_path / "r")
+    assert loaded.rows == 651 and loaded.schema == SCHEMA
+    for offset, count in [(0, 1), (95, 10), (99, 2), (100, 100), (640, 50), (0, 651), (651, 5), (700, 1)]:
+        table = read_rows(tmp_path / "r", loaded, offset, count)
+        expected = list(range(offset, min(offset + count, 651)))
+        assert table.column("i").to_pylist() == expected
+
+
+def test_unfinished_result_has_no_index(tmp_path):
+    writer = write(tmp_path / "r", [250])
+    assert load_index(tmp_path / "r") is None
+    assert writer.index.rows == 200  # flushed chunks are readable while running
+    assert read_rows(tmp_path / "r", writer.index, 150, 100).num_rows == 50
+    writer.finish()
+    assert (tmp_path / "r" / INDEX_FILE).exists()
+
+
+def test_empty_result(tmp_path):
+    index = ResultWriter(tmp_path / "r", SCHEMA).finish()
+    assert index.rows == 0 and load_index(tmp_path / "r").schema == SCHEMA
+    assert read_rows(tmp_path / "r", index, 0, 10).num_rows == 0
+
+
+def test_quota_is_checked_before_each_chunk(tmp_path):
+    written = []
+
+    def reserve(n):
+        if sum(written) + n > 3000:
+            raise QuotaExceeded("full")
+
+    writer = ResultWriter(tmp_path / "r", SCHEMA, chunk_rows=100, reserve=reserve, account=written.append)
+    with pytest.raises(QuotaExceeded):
+        for k in range(50):
+            writer.append(batch(k * 100, 100))
+    assert 0 < len(written) < 50
+    writer.abort()
+    assert not (tmp_path / "r").exists()
