@@ -75,14 +75,27 @@ def invalid(message: str, **kwargs: Any) -> ApiError:
     return ApiError(400, ErrorType.INVALIDINPUT, message, **kwargs)
 
 
+_FRIENDLY = {
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "missing": "is required",
+}
+EXAMPLE = 'send a JSON object such as {"sql": {"query": "SELECT 1"}}'
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors()[:3]:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        kind = error.get("type", "")
+        loc = [str(p) for p in error.get("loc", ())]
+        source = loc.pop(0) if loc and loc[0] in ("body", "query", "path", "header") else ""
+        if kind == "json_invalid":
+            return f"the request body is not valid JSON; {EXAMPLE}"
+        if source == "body" and not loc:
+            missing = kind == "missing"
+            return f"the request body is {'empty' if missing else 'not a JSON object'}; {EXAMPLE}"
         where = ".".join(loc)
-        msg = error.get("msg", "invalid value")
-        if error.get("type") == "json_invalid":
-            return "the request body is not valid JSON"
+        msg = _FRIENDLY.get(kind) or error.get("msg", "invalid value")
         parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts) or "invalid request"
 

@@ -7,10 +7,11 @@ response in the OpenAPI document.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import orjson
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
@@ -114,8 +115,6 @@ def _stats(record: QueryRecord, live: LiveQuery | None) -> dict[str, Any]:
 
 
 def _elapsed_ms(live: LiveQuery) -> int:
-    import time
-
     return int((time.monotonic() - live.monotonic_start) * 1000)
 
 
@@ -213,9 +212,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     return _json_with_rows(documents_json(page.rows), body_out)
 
 
-async def _wait(event, timeout: float) -> None:
-    import asyncio
-
+async def _wait(event: asyncio.Event, timeout: float) -> None:
     try:
         await asyncio.wait_for(event.wait(), timeout)
     except TimeoutError:
@@ -305,7 +302,3 @@ def _arrow_page(page: PageSlice) -> Response:
     if page.total is None or end < page.total:
         headers["folio-next-offset"] = str(end)
     return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM, headers=headers)
-
-
-def encode_json(value: Any) -> bytes:
-    return orjson.dumps(value)
