@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui.client.errors import FolioError
 from tui.client.query_client import QueryClient
@@ -69,13 +70,13 @@ async def export_query(
     started = time.perf_counter()
     try:
         with atomic_output(target) as stream:
-            writer = open_writer(fmt, stream)
+            writer = _Guarded(open_writer(fmt, stream), target)
             try:
                 rows, arrow = await _copy(client, query_id, fmt, writer, docs, progress)
             finally:
                 writer.close()
-    except (OutputError, ValueError) as exc:
-        raise ExportError(str(exc) if isinstance(exc, OutputError) else f"cannot write {target}: {exc}") from None
+    except OutputError as exc:
+        raise ExportError(str(exc)) from None
     return ExportStats(
         path=target,
         format=fmt,
@@ -117,6 +118,41 @@ async def _copy(
         # Never keep a file that silently misses rows.
         raise ExportError(f"wrote {writer.rows_written:,} rows but the result has {total:,}; not keeping the file")
     return writer.rows_written, arrow
+
+
+class _Guarded:
+    """A writer whose failures (disk full, rows that do not fit) become :class:`ExportError`,
+    told apart from failures of the server or the network that happen in between."""
+
+    def __init__(self, writer: RowWriter, target: Path):
+        self._writer = writer
+        self._target = target
+
+    @property
+    def rows_written(self) -> int:
+        return self._writer.rows_written
+
+    def _fail(self, exc: Exception) -> ExportError:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        return ExportError(f"cannot write {self._target}: {reason}")
+
+    def write_arrow(self, table: Any) -> None:
+        try:
+            self._writer.write_arrow(table)
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            raise self._fail(exc) from None
+
+    def write_rows(self, rows: list[dict[str, Any]], columns: Sequence[str] = ()) -> None:
+        try:
+            self._writer.write_rows(rows, columns)
+        except (OSError, ValueError) as exc:
+            raise self._fail(exc) from None
+
+    def close(self) -> None:
+        try:
+            self._writer.close()
+        except (OSError, ValueError) as exc:
+            raise self._fail(exc) from None
 
 
 async def _write_empty(client: QueryClient, query_id: str, writer: RowWriter) -> None:

@@ -30,6 +30,7 @@ from tui.client.errors import (
     ProtocolError,
     QueryCancelled,
     RequestTimeout,
+    ServerError,
     Unreachable,
     error_from_response,
     query_error_from_errors,
@@ -392,6 +393,13 @@ class QueryClient:
                 ) from None
             except httpx.HTTPError as exc:
                 raise Unreachable(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
+            except Exception as exc:
+                # An in-process (ASGI) transport re-raises the app's own exceptions; to callers
+                # that is a server failure like any 500, not a crash of the client.
+                raise ServerError(
+                    f"{self.base_url}: the service failed on {method} {path}: {type(exc).__name__}: {exc}",
+                    status_code=500,
+                ) from exc
             if response.is_success:
                 return response
             error = error_from_response(response)

@@ -76,7 +76,8 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
 
     Written under a temporary name beside ``path``, flushed and fsynced, then renamed over it;
     on any exception (including Ctrl-C) the temporary file is removed and ``path`` is untouched,
-    so a failed export never leaves a truncated file that looks complete.
+    so a failed export never leaves a truncated file that looks complete. Exceptions from the
+    block pass through unchanged; failures to create or finish the file are :class:`OutputError`.
     """
     tmp = temp_path_for(path)
     try:
@@ -85,6 +86,11 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
     try:
         yield stream
+    except BaseException:
+        stream.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
         stream.flush()
         os.fsync(stream.fileno())
         stream.close()
@@ -92,13 +98,7 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     except OSError as exc:
         stream.close()
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OutputError):
-            raise
         raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
-    except BaseException:
-        stream.close()
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class ExportFormat(str, Enum):
