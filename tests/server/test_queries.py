@@ -186,3 +186,15 @@ def test_sync_timeout_is_an_error_408(live_service):
         r = http.post(Q, json={"sql": {"query": "SELECT count(*) FROM range(100000000000)"}, "timeout_ms": 300})
     assert r.status_code == 408
     assert r.json()["type"] == "QUERY_TIMEOUT"
+
+
+def test_async_queries_are_not_held_to_the_unpaginated_limit(live_service):
+    with live_service.client() as http:
+        body = http.post(
+            Q,
+            json={"sql": {"query": "SELECT * FROM range(150000) t(i)"}, "async": True, "async_options": {"client_timeout_ms": 20000}},
+        ).json()
+    assert body["status"] == "COMPLETED"
+    assert body["results_total_doc_count"] == 150_000
+    assert len(body["results"]) == 10_000  # the first page; the rest by cursor
+    assert body["pagination"]["next_cursor_offset"] == 10_000

@@ -176,7 +176,10 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     except ParameterError as exc:
         raise invalid(exc.message) from None
 
-    live = service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=initial is None)
+    # Async queries paginate automatically (Rockset): only a sync query that did not ask for
+    # pagination is held to the 100,000-row / 100 MiB limit of an all-in-one response.
+    unpaginated = initial is None and not is_async
+    live = service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=unpaginated)
     record = live.record
     if is_async:
         client_timeout_s = (body.async_options.client_timeout_ms or 0) / 1000 if body.async_options else 0
@@ -195,6 +198,8 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     if record.status is not QueryStatus.COMPLETED:
         raise _query_failed(record)
     total = record.row_count or 0
+    if initial is None and is_async and total > DEFAULT_PAGE_DOCS:
+        initial = DEFAULT_PAGE_DOCS  # an async query that finished in time but is large: paginate it
     docs = total if initial is None else initial
     page = await service.page(record, None, 0, docs)
     body_out: dict[str, Any] = {
