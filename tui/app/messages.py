@@ -6,11 +6,12 @@ Workers never touch widgets: they post one of these and a handler on the event l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from tui.app.grid.pages import RowPage
+if TYPE_CHECKING:
+    from tui.app.grid.pages import RowPage
 
 
 # --- the grid's page workers ------------------------------------------------------------------
@@ -103,3 +104,85 @@ class RerunRequested(Message):
     """Run the SQL of a query whose result expired."""
 
     sql: str
+
+
+# --- the app's own workers --------------------------------------------------------------------
+
+
+@dataclass
+class SourceReady(Message):
+    """The data source (client over the embedded or remote service) is connected."""
+
+    source: Any
+    where: str = ""
+
+
+@dataclass
+class SourceFailed(Message):
+    error: BaseException
+
+
+@dataclass
+class QueryStarted(Message):
+    request: RunRequested
+    result: Any
+    started_at: Any
+
+
+@dataclass
+class QueryFailed(Message):
+    request: RunRequested
+    error: BaseException
+
+
+@dataclass
+class QueryProgress(Message):
+    query_id: str
+    info: Any
+
+
+@dataclass
+class QueryWatchFailed(Message):
+    query_id: str
+    error: BaseException
+
+
+@dataclass
+class Reopened(Message):
+    info: Any
+
+
+@dataclass
+class ReopenFailed(Message):
+    query_id: str
+    error: BaseException
+
+
+@dataclass
+class Dropped(Message):
+    query_id: str
+    info: Any
+
+
+@dataclass
+class DropFailed(Message):
+    query_id: str
+    error: BaseException
+
+
+@dataclass
+class ExportProgress(Message):
+    rows: int
+    total: int | None
+
+
+@dataclass
+class ExportDone(Message):
+    path: str
+    rows: int
+    seconds: float
+
+
+@dataclass
+class ExportFailed(Message):
+    error: BaseException

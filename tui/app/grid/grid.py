@@ -121,7 +121,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.requests: list[tuple[int, int]] = []
         self.hint = "Run a query: ctrl+enter (or ctrl+j / F5) in the editor"
         self._styles_memo: dict[str, Style] = {}
-        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._gutter = 3
         self._fixed_width = 0
         self._offsets: list[int] = []
@@ -194,6 +194,12 @@ class ResultsGrid(ScrollView, can_focus=True):
             page.complete = len(page.rows) >= expected
         self._relayout()
 
+    def grow(self, rows: int) -> None:
+        """A running query has at least ``rows`` rows stored: let the view reach them."""
+        if self.total is None and rows > self.known_rows:
+            self.known_rows = rows
+            self._relayout()
+
     def stop(self) -> None:
         """The query stopped without a total (cancelled or failed): keep what is shown."""
         self.running = False
@@ -232,7 +238,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             offsets.append(x)
         self._offsets = offsets  # offsets[i] = start of column i + 1 in the scrolling part
         self._scroll_width = x
-        self._line_cache.clear()
+        self._strips.clear()
         self.virtual_size = Size(self._fixed_width + self._scroll_width, rows + self.HEADER_HEIGHT)
         self.cursor_row = min(self.cursor_row, max(rows - 1, 0))
         self._update_title()
@@ -256,10 +262,10 @@ class ResultsGrid(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles_memo.clear()
-        self._line_cache.clear()
+        self._strips.clear()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._line_cache.clear()
+        self._strips.clear()
         self._update_title()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -425,18 +431,20 @@ class ResultsGrid(ScrollView, can_focus=True):
         cursor_col = self.cursor_col if row == self.cursor_row else -1
         data = self.cache.row(row)
         key = (row, cursor_col, scroll_x, width, data is None, self._generation, self.has_focus)
-        strip = self._line_cache.get(key)
+        strip = self._strips.get(key)
         if strip is None:
             strip = self._row_line(row, data, cursor_col, scroll_x, width, base)
-            self._line_cache[key] = strip
+            self._strips[key] = strip
         return strip
 
     def _text_line(self, text: str, width: int, style: Style) -> Strip:
         return Strip([Segment(fit(text, width), style)], width)
 
     def _hint_line(self, y: int, width: int, base: Style) -> Strip:
-        if y == 1:
-            return self._text_line(f"  {self.hint}", width, base + self._style("hint"))
+        # the hint may be a server's error message: several lines, shown as they are
+        lines = self.hint.split("\n")
+        if 1 <= y <= len(lines):
+            return self._text_line(f"  {lines[y - 1]}", width, base + self._style("hint"))
         return Strip.blank(width, base)
 
     def _header_line(self, y: int, width: int, base: Style) -> Strip:
@@ -496,7 +504,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         if column is not None and self.columns:
             self.cursor_col = max(0, min(column, len(self.columns) - 1))
         self._scroll_to_cursor()
-        self._line_cache.clear()
+        self._strips.clear()
         self.refresh()
         self.post_message(CursorMoved(self.cursor_row, self.cursor_col))
 

@@ -1,0 +1,730 @@
+"""``FolioApp``: the SQL editor, the results grid and the queries sidebar over one data source.
+
+The app reaches data only through a :class:`~tui.app.source.DataSource` (the client). It gets
+one either ready-made (tests that already run the service) or as an async context manager
+factory (``connect``), which a long-lived worker enters and leaves in the same task, so the
+embedded service starts and stops inside the app's own event loop.
+
+Every call to the source happens in a worker; workers post messages from
+:mod:`tui.app.messages`, and only the handlers below touch widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+
+from tui.app.clock import Clock, system_clock
+from tui.app.editor import QueryEditor
+from tui.app.editor.params import ParamsScreen, parse_value
+from tui.app.editor.statements import Statement, error_position, parameters
+from tui.app.grid import ResultsGrid
+from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
+from tui.app.messages import (
+    DropFailed,
+    Dropped,
+    DropRequested,
+    ExportDone,
+    ExportFailed,
+    ExportProgress,
+    ExportRequested,
+    GridProblem,
+    QueriesListed,
+    QueriesListFailed,
+    QueryFailed,
+    QueryProgress,
+    QueryStarted,
+    QueryWatchFailed,
+    Reopened,
+    ReopenFailed,
+    ReopenRequested,
+    RerunRequested,
+    RunRequested,
+    SourceFailed,
+    SourceReady,
+)
+from tui.app.problems import Problem, describe
+from tui.app.sidebar import QueriesSidebar
+from tui.app.sidebar.entries import human_duration, short_id
+from tui.app.source import (
+    FINAL_STATES,
+    RUNNING_STATES,
+    DataSource,
+    QueryRows,
+    info_error,
+    info_rows,
+    status_name,
+    to_row_page,
+)
+from tui.app.state import UserState
+
+#: How long a run waits for the query to finish before answering "running" (a small query
+#: then arrives complete, with its first page, in one round trip; a big one shows its first
+#: rows as soon as they exist through a page request).
+RUN_WAIT_MS = 50
+#: How often the queries sidebar asks the server for its list, and how often a running query's
+#: progress is polled.
+LIST_EVERY_S = 3.0
+WATCH_EVERY_S = 0.4
+
+Connect = Callable[[], AbstractAsyncContextManager[DataSource]]
+
+
+@dataclass
+class CurrentQuery:
+    """The query whose result the grid shows."""
+
+    query_id: str
+    sql: str
+    started_at: datetime
+    status: str
+    request: RunRequested | None = None
+    rows: int | None = None
+    elapsed_ms: int | None = None
+    problem: Problem | None = None
+    reopened: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FolioApp(App[None]):
+    """Editor on top, results below, stored queries on the right."""
+
+    CSS_PATH = "folio.tcss"
+    TITLE = "folio"
+
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+b,f9", "toggle_sidebar", "Queries"),
+        Binding("f2", "focus_editor", "Editor", show=False),
+        Binding("f3", "focus_grid", "Results", show=False),
+        Binding("f4", "focus_sidebar", "Queries list", show=False),
+        Binding("f7", "cancel_query", "Cancel query"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        source: DataSource | None = None,
+        *,
+        connect: Connect | None = None,
+        clock: Clock = system_clock,
+        state_dir: Path | None = None,
+        sql: str | None = None,
+        where: str = "",
+        poll: bool | None = None,
+        sidebar: bool | None = None,
+        page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.source: DataSource | None = source
+        self._connect = connect
+        self.clock = clock
+        self.user_state = UserState(state_dir)
+        self._initial_sql = sql
+        self.where = where
+        #: poll the server on timers (off in headless runs unless asked: tests drive it)
+        self._poll = poll
+        self._sidebar_shown = sidebar
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.export_dir = export_dir or Path.cwd()
+        self.current: CurrentQuery | None = None
+        self.history: list[str] = self.user_state.load_history()
+        self.parameter_values: dict[str, str] = self.user_state.load_parameters()
+        self.connection_problem: Problem | None = None
+        self._release_source = asyncio.Event()
+
+    # ------------------------------------------------------------------------------------------
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        text = self._initial_sql if self._initial_sql is not None else (self.user_state.load_buffer() or "")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield QueryEditor(text, id="editor")
+                yield Static("", id="status")
+                yield ProgressBar(id="export-progress", show_eta=False)
+                yield ResultsGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
+            yield QueriesSidebar(id="sidebar", clock=self.clock)
+        yield Footer()
+
+    @property
+    def editor(self) -> QueryEditor:
+        return self.query_one("#editor", QueryEditor)
+
+    @property
+    def grid(self) -> ResultsGrid:
+        return self.query_one("#grid", ResultsGrid)
+
+    @property
+    def sidebar(self) -> QueriesSidebar:
+        return self.query_one("#sidebar", QueriesSidebar)
+
+    @property
+    def polling(self) -> bool:
+        return (not self.is_headless) if self._poll is None else self._poll
+
+    def on_mount(self) -> None:
+        editor = self.editor
+        editor.border_title = "SQL" + (f" · {self.where}" if self.where else "")
+        editor.border_subtitle = "ctrl+enter / ctrl+j / F5 run"
+        editor.focus()
+        editor.move_cursor(editor.document.end)
+        shown = self._sidebar_shown if self._sidebar_shown is not None else self.size.width >= 110
+        self.sidebar.set_class(not shown, "-hidden")
+        if self.source is None and self._connect is not None:
+            self._update_status("connecting…")
+            self._hold_source()
+        else:
+            self._source_ready()
+
+    def _source_ready(self) -> None:
+        self._update_status()
+        self.refresh_queries()
+        if self.polling:
+            self.set_interval(LIST_EVERY_S, self.refresh_queries)
+            self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self.sidebar.tick()
+        if self.current and self.current.status in RUNNING_STATES:
+            self._update_status()
+
+    @work(group="service", exit_on_error=False)
+    async def _hold_source(self) -> None:
+        # Enter and leave the source's context (the embedded service's lifespan, the client's
+        # connection pool) in this one task, which lives as long as the app.
+        assert self._connect is not None
+        try:
+            async with self._connect() as source:
+                self.post_message(SourceReady(source))
+                await self._release_source.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.post_message(SourceFailed(error))
+
+    def on_source_ready(self, message: SourceReady) -> None:
+        self.source = message.source
+        self._source_ready()
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        problem = describe(message.error)
+        self.connection_problem = problem
+        self._update_status()
+        self.notify(problem.message, title="Cannot start", severity="error", timeout=10)
+
+    async def action_quit(self) -> None:
+        self._save_buffer()
+        self._release_source.set()
+        self.exit()
+
+    def _save_buffer(self) -> None:
+        try:
+            self.user_state.save_buffer(self.editor.text)
+        except Exception:  # the screen may already be gone
+            pass
+
+    def on_text_area_changed(self, event: QueryEditor.Changed) -> None:
+        # Saving on every edit is cheap (one small file) and survives a killed terminal.
+        self.user_state.save_buffer(event.text_area.text)
+
+    # ------------------------------------------------------------------------------------------
+    # Status line
+
+    def _update_status(self, text: str | None = None) -> None:
+        status = self.query_one("#status", Static)
+        status.set_classes("")
+        if text is not None:
+            status.update(text)
+            return
+        now = self.clock()
+        current = self.current
+        if self.connection_problem is not None:
+            problem = self.connection_problem
+            status.add_class("-error")
+            status.update(f"✗ {problem.title}: {_first_line(problem.message)}")
+            return
+        if current is None:
+            where = f"{self.where} · " if self.where else ""
+            status.update(f"{where}ready · F1 help")
+            return
+        qid = short_id(current.query_id)
+        if current.problem is not None:
+            problem = current.problem
+            at = ""
+            if problem.line is not None:
+                at = f" at line {problem.line}" + (f", column {problem.column}" if problem.column is not None else "")
+            status.add_class("-error")
+            status.update(f"✗ {problem.title}{at}: {_first_line(problem.message)}")
+            return
+        if current.status in RUNNING_STATES:
+            elapsed = human_duration((now - current.started_at).total_seconds())
+            rows = f" · {self.grid.known_rows:,}+ rows so far" if self.grid.known_rows else ""
+            status.add_class("-running")
+            status.update(f"▶ {current.status} {elapsed}{rows} · {qid} · F7 cancel")
+            return
+        rows = current.rows if current.rows is not None else self.grid.row_count
+        took = f" in {human_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
+        verb = "re-opened" if current.reopened else current.status
+        if current.status == "CANCELLED":
+            status.update(f"■ CANCELLED · {rows:,} rows kept · {qid}")
+            return
+        status.add_class("-done")
+        status.update(f"✓ {verb}{took} · {rows:,} rows · {qid}")
+
+    def _show_problem(self, problem: Problem, *, toast: bool = True) -> None:
+        if toast:
+            self.notify(problem.message, title=problem.title, severity="error", timeout=8)
+
+    # ------------------------------------------------------------------------------------------
+    # Running queries
+
+    def on_run_requested(self, message: RunRequested) -> None:
+        message.stop()
+        if self.source is None:
+            self.notify("Not connected yet.", severity="warning", timeout=3)
+            return
+        names = parameters(message.sql)
+        if not names:
+            self._start(message, None)
+            return
+
+        def submitted(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            self.parameter_values.update(values)
+            self.user_state.save_parameters(self.parameter_values)
+            self._start(message, {name: parse_value(values[name]) for name in names})
+
+        self.push_screen(ParamsScreen(names, self.parameter_values), submitted)
+
+    def _start(self, request: RunRequested, params: dict[str, Any] | None) -> None:
+        self.history = self.user_state.add_history(self.history, request.sql)
+        self.workers.cancel_group(self, "watch")
+        self.current = None
+        self._update_status("▶ submitting…")
+        self.submit_query(request, params)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def submit_query(self, request: RunRequested, params: dict[str, Any] | None) -> None:
+        assert self.source is not None
+        started = self.clock()
+        try:
+            result = await self.source.run(
+                request.sql,
+                parameters=params,
+                initial_docs=self.page_size,
+                async_=True,
+                client_timeout_ms=RUN_WAIT_MS,
+            )
+        except Exception as error:
+            self.post_message(QueryFailed(request, error))
+        else:
+            self.post_message(QueryStarted(request, result, started))
+
+    def on_query_started(self, message: QueryStarted) -> None:
+        result = message.result
+        status = status_name(result.status) or "COMPLETED"
+        self.connection_problem = None
+        self.current = CurrentQuery(
+            query_id=result.query_id,
+            sql=message.request.sql,
+            started_at=message.started_at,
+            status=status,
+            request=message.request,
+            rows=result.total,
+        )
+        first = to_row_page(result) if (result.rows or result.total is not None) else None
+        self.grid.open(
+            QueryRows(self.source, result.query_id),  # type: ignore[arg-type]
+            key=result.query_id,
+            columns=[(c[0], c[1]) for c in result.columns],
+            total=result.total,
+            running=status in RUNNING_STATES,
+            first=first,
+        )
+        if status in RUNNING_STATES or result.total is None:
+            self.watch_query(result.query_id)
+        else:
+            self.current.elapsed_ms = int(result.elapsed_ms) if result.elapsed_ms else None
+        self._update_status()
+        self.refresh_queries()
+
+    def on_query_failed(self, message: QueryFailed) -> None:
+        self._fail(describe(message.error), message.request, query_id=getattr(message.error, "query_id", None))
+
+    def _fail(self, problem: Problem, request: RunRequested | None, *, query_id: str | None = None) -> None:
+        if problem.kind in ("unavailable", "unauthorized"):
+            self.connection_problem = problem
+        self.current = CurrentQuery(
+            query_id=query_id or "",
+            sql=request.sql if request else "",
+            started_at=self.clock(),
+            status="ERROR",
+            request=request,
+            problem=problem,
+        )
+        self.grid.clear(hint=f"{problem.title}\n\n{problem.message}")
+        self._update_status()
+        self._show_problem(problem)
+        if problem.kind == "sql" and request is not None:
+            statement = Statement(request.sql, request.line, request.column, 0, 0)
+            position = error_position(statement, problem.line, problem.column)
+            if position is not None:
+                self.editor.move_to(*position)
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def watch_query(self, query_id: str) -> None:
+        """Follow a running query until it ends: its row count grows the grid, and its final
+        state (total, error, cancel) is applied once."""
+        assert self.source is not None
+        delay = WATCH_EVERY_S
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                info = await self.source.info(query_id)
+            except Exception as error:
+                self.post_message(QueryWatchFailed(query_id, error))
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = WATCH_EVERY_S
+            self.post_message(QueryProgress(query_id, info))
+            if status_name(info.status) in FINAL_STATES:
+                return
+
+    def on_query_progress(self, message: QueryProgress) -> None:
+        current = self.current
+        if current is None or current.query_id != message.query_id:
+            return
+        self.connection_problem = None
+        info = message.info
+        status = status_name(info.status)
+        current.status = status
+        rows = info_rows(info)
+        stats = getattr(info, "stats", None)
+        if status == "COMPLETED":
+            current.rows = rows if rows is not None else self.grid.row_count
+            current.elapsed_ms = getattr(stats, "elapsed_time_ms", None)
+            self.grid.finish(current.rows)
+        elif status == "ERROR":
+            error = info_error(info)
+            problem = Problem(
+                "sql",
+                str(getattr(error, "message", None) or "the query failed"),
+                getattr(error, "line", None),
+                getattr(error, "column", None),
+            )
+            self._fail(problem, current.request, query_id=current.query_id)
+            return
+        elif status == "CANCELLED":
+            current.rows = self.grid.known_rows
+            self.grid.stop()
+        elif rows:
+            self.grid.grow(rows)
+        self._update_status()
+        if status in FINAL_STATES:
+            self.refresh_queries()
+
+    def on_query_watch_failed(self, message: QueryWatchFailed) -> None:
+        problem = describe(message.error)
+        if problem.kind in ("unavailable", "unauthorized", "timeout"):
+            self.connection_problem = problem
+            self._update_status()
+
+    def action_cancel_query(self) -> None:
+        current = self.current
+        if current is None or current.status not in RUNNING_STATES:
+            self.notify("No query is running.", timeout=2)
+            return
+        self.drop_query(current.query_id)
+
+    # ------------------------------------------------------------------------------------------
+    # Problems reported by the grid (a page failed)
+
+    def on_grid_problem(self, message: GridProblem) -> None:
+        problem = describe(message.error)
+        if problem.kind == "expired":
+            sql = self.current.sql if self.current and self.current.query_id == message.key else ""
+            self._offer_rerun(message.key, sql, problem.message)
+            return
+        if problem.kind in ("unavailable", "timeout", "unauthorized"):
+            if self.connection_problem is None:
+                self.connection_problem = problem
+                self._update_status()
+                self._show_problem(problem)
+            return
+        self._show_problem(problem)
+
+    def _offer_rerun(self, query_id: str, sql: str, message: str) -> None:
+        from tui.app.confirm import ConfirmScreen
+
+        self.grid.clear(hint=f"The result of {short_id(query_id)} expired.\n\n{message}")
+        if self.current is not None and self.current.query_id == query_id:
+            self.current.problem = Problem("expired", message)
+        self._update_status()
+        if not sql:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.post_message(RerunRequested(sql))
+
+        self.push_screen(
+            ConfirmScreen("Result expired", f"The result of {short_id(query_id)} expired.\nRun its SQL again?", yes="Re-run"),
+            answer,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # The queries sidebar
+
+    @work(exclusive=True, group="list", exit_on_error=False)
+    async def refresh_queries(self) -> None:
+        if self.source is None:
+            return
+        try:
+            queries = await self.source.list()
+        except Exception as error:
+            self.post_message(QueriesListFailed(error))
+        else:
+            self.post_message(QueriesListed(queries))
+
+    def on_queries_listed(self, message: QueriesListed) -> None:
+        self.sidebar.show(message.queries)
+        if self.connection_problem is not None and self.connection_problem.kind in ("unavailable", "timeout"):
+            # the server answers again: say so and let the grid retry what it could not fetch
+            self.connection_problem = None
+            self._update_status()
+            self.grid.refresh()
+            self.notify("Connected again.", timeout=3)
+
+    def on_queries_list_failed(self, message: QueriesListFailed) -> None:
+        problem = describe(message.error)
+        self.sidebar.show_offline(problem.title)
+        if problem.kind in ("unavailable", "timeout", "unauthorized") and self.connection_problem is None:
+            self.connection_problem = problem
+            self._update_status()
+
+    def on_reopen_requested(self, message: ReopenRequested) -> None:
+        message.stop()
+        self.reopen_query(message.query_id)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def reopen_query(self, query_id: str) -> None:
+        assert self.source is not None
+        try:
+            info = await self.source.info(query_id)
+        except Exception as error:
+            self.post_message(ReopenFailed(query_id, error))
+        else:
+            self.post_message(Reopened(info))
+
+    def on_reopened(self, message: Reopened) -> None:
+        info = message.info
+        status = status_name(info.status)
+        self.workers.cancel_group(self, "watch")
+        query_id = str(info.query_id)
+        submitted = getattr(info, "submitted_at", None)
+        from tui.wire import parse_ts
+
+        started = parse_ts(submitted) if submitted else self.clock()
+        self.current = CurrentQuery(query_id, str(info.sql or ""), started, status, reopened=True)
+        if status == "ERROR":
+            error = info_error(info)
+            self.current.problem = Problem("sql", str(getattr(error, "message", None) or "the query failed"))
+            self.grid.clear(hint=f"Query {short_id(query_id)} failed\n\n{self.current.problem.message}")
+            self._update_status()
+            return
+        total = info_rows(info) if status in ("COMPLETED", "CANCELLED") else None
+        self.current.rows = total
+        self.current.elapsed_ms = getattr(getattr(info, "stats", None), "elapsed_time_ms", None)
+        self.grid.open(QueryRows(self.source, query_id), key=query_id, total=total, running=status in RUNNING_STATES)  # type: ignore[arg-type]
+        if status in RUNNING_STATES:
+            self.watch_query(query_id)
+        self._update_status()
+        self.grid.focus()
+
+    def on_reopen_failed(self, message: ReopenFailed) -> None:
+        problem = describe(message.error)
+        if problem.kind == "expired":
+            entry = next((e for e in self.sidebar.entries if e.query_id == message.query_id), None)
+            self._offer_rerun(message.query_id, entry.sql if entry else "", problem.message)
+            return
+        self._show_problem(problem)
+
+    def on_rerun_requested(self, message: RerunRequested) -> None:
+        message.stop()
+        self.editor.append_statement(message.sql)
+        self.post_message(RunRequested(message.sql, *self._last_statement_position()))
+
+    def _last_statement_position(self) -> tuple[int, int]:
+        statement = self.editor.current_statement()
+        return (statement.line, statement.column) if statement else (0, 0)
+
+    def on_drop_requested(self, message: DropRequested) -> None:
+        message.stop()
+        self.drop_query(message.query_id)
+
+    @work(group="drop", exit_on_error=False)
+    async def drop_query(self, query_id: str) -> None:
+        assert self.source is not None
+        try:
+            info = await self.source.cancel(query_id)
+        except Exception as error:
+            self.post_message(DropFailed(query_id, error))
+        else:
+            self.post_message(Dropped(query_id, info))
+
+    def on_dropped(self, message: Dropped) -> None:
+        status = status_name(getattr(message.info, "status", None))
+        current = self.current
+        if current is not None and current.query_id == message.query_id:
+            if current.status in RUNNING_STATES:
+                current.status = "CANCELLED"
+                current.rows = self.grid.known_rows
+                self.grid.stop()
+                self.workers.cancel_group(self, "watch")
+            else:
+                self.grid.clear(hint=f"The result of {short_id(message.query_id)} was dropped.")
+                self.current = None
+        verb = "Cancelled" if status == "CANCELLED" else "Dropped"
+        self.notify(f"{verb} {short_id(message.query_id)}", timeout=3)
+        self._update_status()
+        self.refresh_queries()
+
+    def on_drop_failed(self, message: DropFailed) -> None:
+        self._show_problem(describe(message.error))
+
+    # ------------------------------------------------------------------------------------------
+    # Export
+
+    def on_export_requested(self, message: ExportRequested) -> None:
+        from tui.app.grid.export import ExportScreen
+
+        message.stop()
+        if not message.key or self.current is None:
+            return
+        rows = f"{self.grid.row_count:,} rows" if not self.grid.running else f"{self.grid.known_rows:,}+ rows"
+        default = str(self.export_dir / f"folio-{short_id(message.key)}.csv")
+
+        def chosen(choice) -> None:  # type: ignore[no-untyped-def]
+            if choice is not None:
+                self.export_result(message.key, choice.path, choice.format)
+
+        self.push_screen(ExportScreen(default, rows), chosen)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def export_result(self, query_id: str, path: Path, fmt: str) -> None:
+        from tui.client.export import export_query
+        from tui.client.writers import ExportFormat
+
+        def progress(rows: int, total: int | None) -> None:
+            self.post_message(ExportProgress(rows, total))
+
+        try:
+            stats = await export_query(self.source, query_id, path, ExportFormat(fmt), progress=progress)  # type: ignore[arg-type]
+        except Exception as error:
+            self.post_message(ExportFailed(error))
+        else:
+            self.post_message(ExportDone(str(stats.path), stats.rows, stats.seconds))
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.add_class("-active")
+        bar.update(total=message.total, progress=message.rows)
+
+    def on_export_done(self, message: ExportDone) -> None:
+        self.query_one("#export-progress", ProgressBar).remove_class("-active")
+        self.notify(f"Exported {message.rows:,} rows to {message.path} in {human_duration(message.seconds)}", timeout=6)
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        self.query_one("#export-progress", ProgressBar).remove_class("-active")
+        problem = describe(message.error)
+        self.notify(problem.message, title="Export failed", severity="error", timeout=8)
+
+    # ------------------------------------------------------------------------------------------
+    # History, help, focus, sidebar
+
+    def action_history(self) -> None:
+        from tui.app.editor.history import HistoryScreen
+
+        def recalled(sql: str | None) -> None:
+            if sql:
+                self.editor.append_statement(sql)
+
+        self.push_screen(HistoryScreen(self.history), recalled)
+
+    def action_help(self) -> None:
+        from tui.app.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.sidebar
+        hidden = not sidebar.has_class("-hidden")
+        sidebar.set_class(hidden, "-hidden")
+        if not hidden:
+            self.refresh_queries()
+            sidebar.query_one("#queries-list").focus()
+        elif sidebar.has_focus_within:
+            self.grid.focus()
+
+    def action_focus_editor(self) -> None:
+        self.editor.focus()
+
+    def action_focus_grid(self) -> None:
+        self.grid.focus()
+
+    def action_focus_sidebar(self) -> None:
+        self.sidebar.set_class(False, "-hidden")
+        self.sidebar.query_one("#queries-list").focus()
+
+    def get_system_commands(self, screen: Screen):  # type: ignore[no-untyped-def]
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Run statement", "Run the statement under the cursor", self.editor.action_run)
+        yield SystemCommand("Cancel query", "Cancel the running query", self.action_cancel_query)
+        yield SystemCommand("Toggle queries sidebar", "Show or hide stored queries", self.action_toggle_sidebar)
+        yield SystemCommand("Refresh queries", "Ask the server for its stored queries now", self.refresh_queries)
+        yield SystemCommand("Go to row", "Jump to a row of the result", self.grid.action_go_to_row)
+        yield SystemCommand("Export result", "Write the whole result to a file", self.grid.action_export)
+        yield SystemCommand("History", "Recall an earlier statement", self.action_history)
+        yield SystemCommand("Keys", "Show every key", self.action_help)
+
+    # ------------------------------------------------------------------------------------------
+    # Tests and scripts
+
+    async def settled(self, timeout: float = 30.0) -> None:
+        """Wait until no query, page, list or export work is in flight (``watch`` and the
+        service holder run for long and are not waited for)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        busy_groups = {"query", "pages", "list", "drop", "export"}
+        while True:
+            workers = [w for w in self.workers if w.group in busy_groups and not w.is_finished]
+            if not workers and self.source is not None:
+                await asyncio.sleep(0.05)
+                if not [w for w in self.workers if w.group in busy_groups and not w.is_finished]:
+                    return
+            if loop.time() > deadline:
+                raise TimeoutError(f"still busy: {[w.name for w in workers]}")
+            await asyncio.sleep(0.02)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0]

@@ -1,0 +1,134 @@
+"""What the queries sidebar says about one query: pure formatting from a ``QueryInfo`` and the
+injected clock (so "expires in 23h 59m" is deterministic in tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui.app.source import info_bytes, info_rows, status_name
+from tui.wire import parse_ts
+
+STATUS_STYLES = {
+    "QUEUED": "yellow",
+    "RUNNING": "bold yellow",
+    "COMPLETED": "green",
+    "ERROR": "bold red",
+    "CANCELLED": "magenta",
+    "EXPIRED": "red",
+}
+#: a mark beside the status, so states are told apart without colour too
+STATUS_MARKS = {
+    "QUEUED": "…",
+    "RUNNING": "▶",
+    "COMPLETED": "✓",
+    "ERROR": "✗",
+    "CANCELLED": "■",
+    "EXPIRED": "⌛",
+}
+
+
+def short_id(query_id: str) -> str:
+    return query_id[:8]
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return "–"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def human_duration(seconds: float) -> str:
+    """Short and honest: ``850 ms``, ``12.3 s``, ``4m 05s``, ``3h 07m``, ``2d 03h``."""
+    if seconds < 0:
+        seconds = 0
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
+
+
+def _ts(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_ts(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class QueryEntry:
+    """One line group of the sidebar."""
+
+    query_id: str
+    status: str
+    sql: str
+    rows: int | None
+    bytes: int | None
+    submitted_at: datetime | None
+    expires_at: datetime | None
+    elapsed_ms: int | None
+
+    @classmethod
+    def from_info(cls, info: Any) -> QueryEntry:
+        stats = getattr(info, "stats", None)
+        return cls(
+            query_id=str(info.query_id or ""),
+            status=status_name(info.status) or "QUEUED",
+            sql=str(getattr(info, "sql", "") or ""),
+            rows=info_rows(info),
+            bytes=info_bytes(info),
+            submitted_at=_ts(getattr(info, "submitted_at", None)),
+            expires_at=_ts(getattr(info, "expires_at", None)),
+            elapsed_ms=getattr(stats, "elapsed_time_ms", None) if stats is not None else None,
+        )
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def state(self, now: datetime) -> str:
+        return "EXPIRED" if self.expired(now) else self.status
+
+    def elapsed(self, now: datetime) -> str:
+        if self.status in ("QUEUED", "RUNNING") and self.submitted_at is not None:
+            return human_duration((now - self.submitted_at).total_seconds())
+        if self.elapsed_ms is not None:
+            return human_duration(self.elapsed_ms / 1000)
+        return "–"
+
+    def expiry(self, now: datetime) -> str:
+        if self.expires_at is None:
+            return "kept until done" if self.status in ("QUEUED", "RUNNING") else ""
+        left = (self.expires_at - now).total_seconds()
+        if left <= 0:
+            return "expired"
+        if left < 60:
+            return f"expires in {int(left)}s"
+        minutes = int(left // 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"expires in {hours}h {minutes:02d}m" if hours else f"expires in {minutes}m"
+
+    def rows_text(self) -> str:
+        if self.rows is None:
+            return "– rows"
+        suffix = "+" if self.status in ("QUEUED", "RUNNING") else ""
+        return f"{self.rows:,}{suffix} rows"
+
+    def sort_key(self) -> tuple[float, str]:
+        stamp = self.submitted_at.timestamp() if self.submitted_at else 0.0
+        return (-stamp, self.query_id)

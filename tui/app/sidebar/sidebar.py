@@ -1,0 +1,177 @@
+"""The queries sidebar: the server's stored and running queries, newest first.
+
+The app feeds it the result of ``client.list()`` (polled every few seconds) and ticks it with
+the injected clock, so the "expires in" countdown is live in use and fixed in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.app.clock import Clock, system_clock
+from tui.app.confirm import ConfirmScreen
+from tui.app.grid.cells import fit
+from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
+from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, human_bytes, short_id
+
+
+class QueriesSidebar(Vertical):
+    """Stored and running queries; enter re-opens one, d cancels or drops it."""
+
+    BINDINGS = [
+        Binding("d,delete", "drop", "Cancel/drop"),
+        Binding("r", "rerun", "Re-run"),
+    ]
+
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._clock = clock
+        self.entries: list[QueryEntry] = []
+        #: queries seen before that the server no longer lists because they expired
+        self._gone: dict[str, QueryEntry] = {}
+        self.offline: str | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="queries-list")
+        yield Static("", id="queries-note")
+
+    def on_mount(self) -> None:
+        self.border_title = "Queries"
+        self._render_note()
+
+    # --- data in
+
+    def show(self, queries: list[Any]) -> None:
+        now = self._clock()
+        fresh = {entry.query_id: entry for entry in map(QueryEntry.from_info, queries) if entry.query_id}
+        for entry in self.entries:
+            # The server stops listing a result once it expired; keep saying so, with its SQL,
+            # rather than letting it vanish silently.
+            if entry.query_id not in fresh and entry.expires_at is not None and entry.expired(now):
+                self._gone[entry.query_id] = entry
+        for query_id in list(self._gone):
+            if query_id in fresh:
+                del self._gone[query_id]
+        self.entries = sorted([*fresh.values(), *self._gone.values()], key=QueryEntry.sort_key)
+        self.offline = None
+        self.loaded = True
+        self.refresh_entries()
+
+    def show_offline(self, message: str) -> None:
+        self.offline = message
+        self._render_note()
+
+    def tick(self) -> None:
+        """Re-draw countdowns and elapsed times for the clock's new time."""
+        if self.entries:
+            self.refresh_entries()
+
+    # --- drawing
+
+    def refresh_entries(self) -> None:
+        option_list = self.query_one(OptionList)
+        highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
+        now = self._clock()
+        width = max(10, option_list.scrollable_content_region.width - 2 or 30)
+        option_list.clear_options()
+        option_list.add_options([Option(self._prompt(entry, now, width), id=entry.query_id) for entry in self.entries])
+        if self.entries:
+            ids = [entry.query_id for entry in self.entries]
+            option_list.highlighted = ids.index(highlighted) if highlighted in ids else 0
+        self.border_title = f"Queries ({len(self.entries)})" if self.entries else "Queries"
+        self._render_note()
+
+    def _prompt(self, entry: QueryEntry, now, width: int) -> Text:
+        state = entry.state(now)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{STATUS_MARKS.get(state, '?')} ", style=STATUS_STYLES.get(state, ""))
+        text.append(short_id(entry.query_id), style="bold")
+        text.append(" ")
+        text.append(state, style=STATUS_STYLES.get(state, ""))
+        text.append("\n")
+        text.append(f"  {entry.rows_text()} · {human_bytes(entry.bytes)}")
+        text.append("\n")
+        text.append(f"  {entry.elapsed(now)}")
+        expiry = entry.expiry(now)
+        if expiry:
+            text.append(" · ")
+            text.append(expiry, style="red" if state == "EXPIRED" else "")
+        text.append("\n")
+        sql = " ".join(entry.sql.split())
+        text.append("  " + fit(sql, max(4, width - 2)).rstrip(), style="dim")
+        return text
+
+    def _render_note(self) -> None:
+        note = self.query_one("#queries-note", Static)
+        if self.offline:
+            note.update(Text(f"offline: {self.offline}", style="bold red"))
+        elif not self.loaded:
+            note.update(Text("loading…", style="dim"))
+        elif not self.entries:
+            note.update(Text("no stored queries yet", style="dim"))
+        else:
+            note.update(Text("enter open · d cancel/drop", style="dim"))
+
+    # --- actions
+
+    def highlighted_entry(self) -> QueryEntry | None:
+        option_list = self.query_one(OptionList)
+        option = option_list.highlighted_option
+        if option is None:
+            return None
+        return next((entry for entry in self.entries if entry.query_id == option.id), None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        entry = next((e for e in self.entries if e.query_id == event.option.id), None)
+        if entry is None:
+            return
+        if entry.expired(self._clock()):
+            self._offer_rerun(entry)
+        else:
+            self.post_message(ReopenRequested(entry.query_id))
+
+    def _offer_rerun(self, entry: QueryEntry) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.post_message(RerunRequested(entry.sql))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Result expired",
+                f"The result of {short_id(entry.query_id)} expired; it cannot be re-opened.\nRun its SQL again?",
+                yes="Re-run",
+            ),
+            answer,
+        )
+
+    def action_rerun(self) -> None:
+        entry = self.highlighted_entry()
+        if entry is not None and entry.sql:
+            self.post_message(RerunRequested(entry.sql))
+
+    def action_drop(self) -> None:
+        entry = self.highlighted_entry()
+        if entry is None or entry.expired(self._clock()):
+            return
+        running = entry.status in ("QUEUED", "RUNNING")
+        verb = "Cancel" if running else "Drop"
+        question = (
+            f"Cancel the running query {short_id(entry.query_id)}?"
+            if running
+            else f"Drop the stored result of {short_id(entry.query_id)} ({entry.rows_text()})?\nIt cannot be re-opened afterwards."
+        )
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.post_message(DropRequested(entry.query_id))
+
+        self.app.push_screen(ConfirmScreen(f"{verb} query", question, yes=verb), answer)
