@@ -18,13 +18,15 @@ API_KEY = "rl-test-key"
 
 
 class Rocketlane:
-    def __init__(self, items: int = 95, *, with_next_page: bool = True, max_page_size: int = 100):
+    def __init__(self, items: int = 95, *, with_next_page: bool = True, max_page_size: int = 100, tokens_expire: bool = False):
         self.items = [{"taskId": i, "taskName": f"task {i}", "status": {"value": i % 3}} for i in range(items)]
         self.with_next_page = with_next_page
         self.max_page_size = max_page_size
         self.base_url = ""  # set once the server runs (for nextPage)
         self.tokens: dict[str, int] = {}
         self.expired: set[str] = set()
+        #: every token expires as soon as it is handed out (a consumer slower than the lifetime)
+        self.tokens_expire = tokens_expire
         self._lock = threading.Lock()
 
     def expire_tokens(self) -> None:
@@ -59,6 +61,8 @@ class Rocketlane:
             next_token = str(uuid.uuid4())
             with self._lock:
                 self.tokens[next_token] = start + size
+                if self.tokens_expire:
+                    self.expired.add(next_token)
             pagination["nextPageToken"] = next_token
             if self.with_next_page:
                 params = {"pageSize": size, "pageToken": next_token}

@@ -69,15 +69,15 @@ def _check_input(args: argparse.Namespace) -> tuple[str | None, Any, Path, dict[
     if args.query_id and args.param:
         raise CommandError("--param applies to SQL, not to a stored result (--query-id)", 2)
     output = Path(args.output)
+    try:
+        check_writable(output)
+    except OutputError as exc:
+        raise CommandError(str(exc), 2) from None
     fmt = ExportFormat(args.format) if args.format else format_for_path(output)
     if fmt is None:
         raise CommandError(
             f"cannot tell the format of {output.name!r} from its extension: use --format csv|jsonl|parquet", 2
         )
-    try:
-        check_writable(output)
-    except OutputError as exc:
-        raise CommandError(str(exc), 2) from None
     params: dict[str, Any] = {}
     for text in args.param:
         try:

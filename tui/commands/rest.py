@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise CommandError(f"{args.url!r} is not an http:// or https:// URL", 2)
     output = Path(args.output)
+    try:
+        check_writable(output)
+    except OutputError as exc:
+        raise CommandError(str(exc), 2) from None
     fmt = args.format or {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}.get(
         output.suffix.lower()
     )
@@ -95,10 +99,6 @@ def run(args: argparse.Namespace) -> int:
     if args.page_size is not None and args.page_size < 1:
         raise CommandError("--page-size must be at least 1", 2)
     headers, params, style = _headers(args.header), _params(args.param), _style(args)
-    try:
-        check_writable(output)
-    except OutputError as exc:
-        raise CommandError(str(exc), 2) from None
     try:
         items, pages, seconds = asyncio.run(_fetch(args, headers, params, style, output, fmt))
     except FolioError as exc:
