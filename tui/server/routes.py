@@ -49,11 +49,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     return request.app.state.service
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
     principal = request.app.state.keyring.authenticate(request.headers.get("authorization"))
     if principal is None:
         raise ApiError(

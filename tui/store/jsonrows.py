@@ -3,12 +3,19 @@
 Every row becomes a JSON object (the official client requires objects). Conversions, chosen
 to be exact and plain (no ``__rockset_type`` wrappers, which the client would try to parse):
 
-* integers (and decimals with scale 0, e.g. HUGEINT) → JSON integers;
-* other decimals / PostgreSQL numeric → strings, so no digit is lost;
-* timestamps → ISO 8601 (with offset when the column has a time zone), dates and times ISO;
+* integers → JSON integers; decimals with scale 0 and at most 18 digits (e.g. HUGEINT values
+  that fit) → JSON integers; every other decimal (PostgreSQL numeric…) → a string, so no digit
+  is lost;
+* timestamps → ISO 8601 (``Z`` when the column has a time zone), dates and times ISO;
 * intervals → ISO 8601 durations (``P1M2DT3H``); binary → base64;
 * JSON columns (flagged by the engine) → nested JSON, not a string;
-* structs → objects, lists → arrays; NaN/Infinity → null (JSON has no such numbers).
+* structs and maps → objects, lists → arrays; NaN and ±Infinity → null (JSON has no such numbers).
+
+Rendering a page is the hot path of the service, so it is done column by column with Arrow
+compute kernels: each column becomes an array of JSON fragments, rows are joined element-wise,
+and no Python object is made per value. Types without a kernel path (binary, intervals, JSON
+columns) fall back to rendering their values one by one with orjson; :func:`to_documents` is
+that reference path for a whole table, and the tests check the two agree.
 """
 
 from __future__ import annotations
@@ -24,12 +31,19 @@ import pyarrow.compute as pc
 
 from tui.engines.base import is_json_field
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_OPTIONS = orjson.OPT_NON_STR_KEYS
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+_INTEGRAL_DIGITS = 18
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalars (the reference path, and the fallback for types Arrow cannot render)
 
 
 def iso_duration(months: int = 0, days: int = 0, nanoseconds: int = 0) -> str:
-    sign = "-" if (months < 0 or days < 0 or nanoseconds < 0) and not (months > 0 or days > 0 or nanoseconds > 0) else ""
+    negative = months < 0 or days < 0 or nanoseconds < 0
+    positive = months > 0 or days > 0 or nanoseconds > 0
+    sign = "-" if negative and not positive else ""
     months, days, nanoseconds = abs(months), abs(days), abs(nanoseconds)
     years, months = divmod(months, 12)
     date_part = "".join(f"{v}{u}" for v, u in ((years, "Y"), (months, "M"), (days, "D")) if v)
@@ -44,8 +58,11 @@ def iso_duration(months: int = 0, days: int = 0, nanoseconds: int = 0) -> str:
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        if value.is_finite() and value.as_tuple().exponent >= 0 and _INT_MIN <= value <= _UINT_MAX:
-            return int(value)
+        exponent = value.as_tuple().exponent
+        if value.is_finite() and isinstance(exponent, int) and exponent >= 0:
+            digits = len(value.as_tuple().digits) + exponent
+            if digits <= _INTEGRAL_DIGITS:
+                return int(value)
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode()
@@ -58,63 +75,12 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def _iso_strings(column: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
-    """Temporal values as ISO 8601 text, computed by Arrow: building Python ``datetime``
-    objects costs ten times more and dominated the serving of a page."""
-    if pa.types.is_timestamp(type_):
-        if type_.tz:
-            # the stored values are UTC instants; format them as such, with an explicit offset
-            naive = column.cast(pa.timestamp(type_.unit))
-            text = pc.utf8_replace_slice(naive.cast(pa.string()), 10, 11, "T")
-            return pc.binary_join_element_wise(text, pa.scalar("Z"), "")
-        return pc.utf8_replace_slice(column.cast(pa.string()), 10, 11, "T")
-    return column.cast(pa.string())
-
-
-def _column_values(column: pa.ChunkedArray, field: pa.Field) -> list[Any]:
-    type_ = field.type
-    if pa.types.is_timestamp(type_) or pa.types.is_date(type_) or pa.types.is_time(type_):
-        return _iso_strings(column, type_).to_pylist()
-    values = column.to_pylist()
-    if is_json_field(field):
-        parsed = []
-        for text in values:
-            if text is None:
-                parsed.append(None)
-                continue
-            try:
-                parsed.append(orjson.Fragment(text) if _looks_valid(text) else text)
-            except orjson.JSONDecodeError:
-                parsed.append(text)
-        return parsed
-    if pa.types.is_map(field.type):
-        return [dict(v) if v is not None else None for v in values]
-    return values
-
-
-def _looks_valid(text: str) -> bool:
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def to_documents(table: pa.Table) -> list[dict[str, Any]]:
-    """The rows of ``table`` as dicts (values still Python objects; see :func:`dumps`)."""
-    names = table.schema.names
-    columns = [_column_values(table.column(i), table.schema.field(i)) for i in range(table.num_columns)]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if columns else [
-        {} for _ in range(table.num_rows)
-    ]
-
-
 def dumps(value: Any) -> bytes:
     """JSON bytes for a response body; understands everything :func:`to_documents` yields."""
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS)
     except TypeError:
-        # an integer beyond 64 bits (HUGEINT, PostgreSQL int8 arithmetic…): exact as a string
+        # an integer beyond 64 bits: exact, as a string
         return orjson.dumps(_big_ints_as_text(value), default=_default, option=_OPTIONS)
 
 
@@ -130,6 +96,158 @@ def _big_ints_as_text(value: Any) -> Any:
     return value
 
 
+def _json_text(text: str | None) -> Any:
+    """A JSON column's value: nested JSON when it parses, else the text itself."""
+    if text is None:
+        return None
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+    return orjson.Fragment(text)
+
+
+def _python_values(column: pa.ChunkedArray | pa.Array, field: pa.Field) -> list[Any]:
+    values = column.to_pylist()
+    if is_json_field(field):
+        return [_json_text(v) for v in values]
+    if pa.types.is_map(field.type):
+        return [dict(v) if v is not None else None for v in values]
+    if pa.types.is_floating(field.type):
+        return [v if v is None or v - v == 0 else None for v in values]
+    if pa.types.is_timestamp(field.type) or pa.types.is_date(field.type) or pa.types.is_time(field.type):
+        return _temporal_text(pa.chunked_array([column]) if isinstance(column, pa.Array) else column, field.type).to_pylist()
+    return values
+
+
+def to_documents(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of ``table`` as dicts, value by value (the reference path)."""
+    names = table.schema.names
+    columns = [_python_values(table.column(i), table.schema.field(i)) for i in range(table.num_columns)]
+    if not columns:
+        return [{} for _ in range(table.num_rows)]
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns → arrays of JSON fragments (the fast path)
+
+_NULL = pa.scalar("null")
+_QUOTE = pa.scalar('"')
+_CONTROL = [chr(c) for c in range(0x20)]
+_CONTROL_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+class _NoKernel(Exception):
+    """This type is rendered value by value."""
+
+
+def _temporal_text(column: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.Array:
+    """ISO 8601 text computed by Arrow (building ``datetime`` objects costs ten times more)."""
+    if pa.types.is_timestamp(type_):
+        naive = column.cast(pa.timestamp(type_.unit)) if type_.tz else column
+        text = pc.utf8_replace_slice(naive.cast(pa.string()), 10, 11, "T")
+        return pc.binary_join_element_wise(text, pa.scalar("Z"), "") if type_.tz else text
+    return column.cast(pa.string())
+
+
+def _quoted(text: pa.Array) -> pa.Array:
+    """JSON string literals for UTF-8 ``text``: escape backslash, quote and control characters."""
+    text = pc.replace_substring(text, "\\", "\\\\")
+    text = pc.replace_substring(text, '"', '\\"')
+    if pc.any(pc.match_substring_regex(text, "[\\x00-\\x1f]")).as_py():
+        for ch in _CONTROL:
+            text = pc.replace_substring(text, ch, _CONTROL_ESCAPES.get(ch, f"\\u{ord(ch):04x}"))
+    return pc.binary_join_element_wise(_QUOTE, text, _QUOTE, "")
+
+
+def _with_nulls(fragments: pa.Array, source: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.if_else(source.is_valid(), fragments, pa.scalar(None, pa.string())), _NULL)
+
+
+def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
+    """One JSON text per element of ``array`` (``null`` for nulls)."""
+    type_ = array.type
+    if is_json_field(field) or pa.types.is_binary(type_) or pa.types.is_large_binary(type_) \
+            or pa.types.is_fixed_size_binary(type_) or pa.types.is_interval(type_) or pa.types.is_duration(type_):
+        raise _NoKernel
+    if pa.types.is_dictionary(type_):
+        return _fragments(array.dictionary_decode(), pa.field(field.name, type_.value_type, metadata=field.metadata))
+    if pa.types.is_null(type_):
+        return pa.array(["null"] * len(array), pa.string())
+    if pa.types.is_boolean(type_):
+        return _with_nulls(pc.if_else(array, pa.scalar("true"), pa.scalar("false")), array)
+    if pa.types.is_integer(type_):
+        return _with_nulls(array.cast(pa.string()), array)
+    if pa.types.is_floating(type_):
+        text = array.cast(pa.string())
+        # Arrow writes 1.0 as "1"; keep floats recognisable as floats, as orjson does
+        text = pc.if_else(pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text)
+        text = pc.if_else(pc.is_finite(array), text, pa.scalar(None, pa.string()))
+        return pc.fill_null(text, _NULL)
+    if pa.types.is_decimal(type_):
+        text = array.cast(pa.string())
+        integral = type_.scale == 0 and type_.precision <= _INTEGRAL_DIGITS
+        if type_.scale == 0 and not integral:
+            digits = pc.utf8_length(pc.utf8_ltrim(text, "-"))
+            return _with_nulls(pc.if_else(pc.less_equal(digits, _INTEGRAL_DIGITS), text, _quoted(text)), array)
+        return _with_nulls(text if integral else _quoted(text), array)
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        return _with_nulls(_quoted(array.cast(pa.string())), array)
+    if pa.types.is_timestamp(type_) or pa.types.is_date(type_) or pa.types.is_time(type_):
+        return _with_nulls(_quoted(_temporal_text(array, type_)), array)
+    if pa.types.is_struct(type_):
+        parts: list[Any] = []
+        children = array.flatten()
+        for i, (child_field, child) in enumerate(zip(type_, children)):
+            key = orjson.dumps(child_field.name).decode()
+            parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _fragments(child, child_field)]
+        if not parts:
+            return _with_nulls(pa.array(["{}"] * len(array), pa.string()), array)
+        parts.append(pa.scalar("}"))
+        return _with_nulls(pc.binary_join_element_wise(*parts, ""), array)
+    if pa.types.is_map(type_):
+        # ``array.keys`` ignores a slice's offset; the flattened entries respect it
+        key_values, item_values = array.flatten().flatten()
+        keys = _fragments(key_values, type_.key_field)
+        if not (pa.types.is_string(type_.key_type) or pa.types.is_large_string(type_.key_type)):
+            keys = _quoted(keys)
+        items = pc.binary_join_element_wise(keys, pa.scalar(":"), _fragments(item_values, type_.item_field), "")
+        return _joined(array, items, "{", "}")
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
+        if pa.types.is_fixed_size_list(type_):
+            array = array.cast(pa.list_(type_.value_field))
+        return _joined(array, _fragments(array.flatten(), type_.value_field), "[", "]")
+    raise _NoKernel
+
+
+def _joined(array: pa.Array, element_fragments: pa.Array, opening: str, closing: str) -> pa.Array:
+    """Join the fragments of each list's elements with commas, inside ``opening``/``closing``."""
+    offsets = pc.subtract(array.offsets, array.offsets[0])
+    lists = pa.ListArray.from_arrays(offsets, element_fragments)
+    inner = pc.binary_join(lists, ",")
+    return _with_nulls(pc.binary_join_element_wise(pa.scalar(opening), inner, pa.scalar(closing), ""), array)
+
+
+def _column_fragments(column: pa.Array, field: pa.Field) -> pa.Array:
+    try:
+        return _fragments(column, field)
+    except (_NoKernel, pa.ArrowNotImplementedError):
+        return pa.array([dumps(v).decode() for v in _python_values(column, field)], pa.string())
+
+
 def documents_json(table: pa.Table) -> bytes:
     """The rows of ``table`` as the bytes of a JSON array of objects."""
-    return dumps(to_documents(table))
+    if table.num_rows == 0:
+        return b"[]"
+    if table.num_columns == 0:
+        return b"[" + b",".join([b"{}"] * table.num_rows) + b"]"
+    batch = table.combine_chunks().to_batches()[0] if table.num_rows else None
+    parts: list[Any] = []
+    for i, field in enumerate(table.schema):
+        key = orjson.dumps(field.name).decode()
+        parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _column_fragments(batch.column(i), field)]
+    parts.append(pa.scalar("}"))
+    rows = pc.binary_join_element_wise(*parts, "")
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), ",")
+    return b"[" + joined[0].as_buffer().to_pybytes() + b"]"
