@@ -183,7 +183,8 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     record = live.record
     if is_async:
         client_timeout_s = (body.async_options.client_timeout_ms or 0) / 1000 if body.async_options else 0
-        await _wait(live.started, max(client_timeout_s, 0) or settings.start_wait_s)
+        if not service.runner.is_queued(live):  # a statement that starts now is checked now
+            await _wait(live.started, max(client_timeout_s, 0) or settings.start_wait_s)
         if client_timeout_s:
             await _wait(live.finished, client_timeout_s)
     else:

@@ -83,6 +83,7 @@ class Runner:
         self.engine = engine
         self.store = store
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="folio-query")
+        self._max_workers = max_workers
         self._live: dict[str, LiveQuery] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
@@ -119,6 +120,11 @@ class Runner:
         for query_id in list(self._live):
             self.cancel(query_id, "shutdown")
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=False)
+
+    def is_queued(self, live: LiveQuery) -> bool:
+        """Will ``live`` wait for a free worker? (Then nothing about it will be known soon.)"""
+        ahead = [q for q in self._live.values() if q is not live and not q.finished.is_set()]
+        return live.record.status is QueryStatus.QUEUED and len(ahead) >= self._max_workers
 
     def running_count(self, org: str) -> int:
         return sum(1 for live in self._live.values() if live.record.org == org)
