@@ -11,12 +11,14 @@ document exactly as the API returns it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.client.errors import FolioError
 from tui.client.query_client import QueryClient
@@ -31,6 +33,7 @@ ARROW_PAGE_DOCS = 50_000
 JSON_PAGE_DOCS = 10_000
 
 Progress = Callable[[int, "int | None"], None]
+_T = TypeVar("_T")
 
 
 class ExportError(FolioError):
@@ -102,14 +105,16 @@ async def _copy(
         pages = client.pages(query_id, docs=docs or JSON_PAGE_DOCS)
     total: int | None = None
     arrow = False
-    async for item in pages:
+    async for item in _prefetched(pages):
         if item.total is not None:
             total = item.total
+        # Encoding a page (Parquet, CSV) runs in a worker thread: the next page is fetched
+        # meanwhile, and an event loop shared with a UI or the embedded service never stalls.
         if isinstance(item, Page):
-            writer.write_rows(item.rows, [c.name for c in item.columns])
+            await asyncio.to_thread(writer.write_rows, item.rows, [c.name for c in item.columns])
         else:
             arrow = True
-            writer.write_arrow(item.table)
+            await asyncio.to_thread(writer.write_arrow, item.table)
         if progress is not None:
             progress(writer.rows_written, total)
     if writer.rows_written == 0:
@@ -118,6 +123,29 @@ async def _copy(
         # Never keep a file that silently misses rows.
         raise ExportError(f"wrote {writer.rows_written:,} rows but the result has {total:,}; not keeping the file")
     return writer.rows_written, arrow
+
+
+async def _prefetched(pages: AsyncIterator[_T]) -> AsyncIterator[_T]:
+    """``pages`` with the next item already being fetched while the caller handles the current
+    one: at most two pages in memory, and the network and the writer overlap."""
+    iterator = aiter(pages)
+    pending: asyncio.Future[_T] = asyncio.ensure_future(anext(iterator))
+    try:
+        while True:
+            try:
+                item = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(anext(iterator))
+            yield item
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class _Guarded:

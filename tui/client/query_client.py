@@ -23,6 +23,7 @@ import httpx
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from tui.client._http import detach
 from tui.client.auth import ApiKeyAuth, mask_key
 from tui.client.errors import (
     FolioError,
@@ -400,6 +401,7 @@ class QueryClient:
                     f"{self.base_url}: the service failed on {method} {path}: {type(exc).__name__}: {exc}",
                     status_code=500,
                 ) from exc
+            detach(response)
             if response.is_success:
                 return response
             error = error_from_response(response)

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from tui.client._http import detach
 from tui.client.errors import (
     FolioError,
     ProtocolError,
@@ -249,6 +250,7 @@ class RestPager:
                 raise RequestTimeout(f"{self.url} did not answer page {number} in time") from None
             except httpx.HTTPError as exc:
                 raise Unreachable(f"{self.url}: {type(exc).__name__}: {exc}") from None
+            detach(response)
             if response.is_success:
                 return response
             if response.status_code in RETRY_STATUSES and not last:
