@@ -111,7 +111,9 @@ class FolioApp(App[None]):
         Binding("f2", "focus_editor", "Editor", show=False),
         Binding("f3", "focus_grid", "Results", show=False),
         Binding("f4", "focus_sidebar", "Queries list", show=False),
-        Binding("f7", "cancel_query", "Cancel query"),
+        # priority: the editor binds F7 to "select all"; while a query runs, F7 cancels it
+        # (check_action lets the key through to the editor otherwise)
+        Binding("f7", "cancel_query", "Cancel query", priority=True),
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
@@ -154,26 +156,21 @@ class FolioApp(App[None]):
 
     def compose(self) -> ComposeResult:
         text = self._initial_sql if self._initial_sql is not None else (self.user_state.load_buffer() or "")
+        # Kept as attributes: handlers run while a dialog is the active screen, where
+        # ``query_one`` would look in the dialog instead.
+        self.editor = QueryEditor(text, id="editor")
+        self.status_line = Static("", id="status")
+        self.export_bar = ProgressBar(id="export-progress", show_eta=False)
+        self.grid = ResultsGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
+        self.sidebar = QueriesSidebar(id="sidebar", clock=self.clock)
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield QueryEditor(text, id="editor")
-                yield Static("", id="status")
-                yield ProgressBar(id="export-progress", show_eta=False)
-                yield ResultsGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
-            yield QueriesSidebar(id="sidebar", clock=self.clock)
+                yield self.editor
+                yield self.status_line
+                yield self.export_bar
+                yield self.grid
+            yield self.sidebar
         yield Footer()
-
-    @property
-    def editor(self) -> QueryEditor:
-        return self.query_one("#editor", QueryEditor)
-
-    @property
-    def grid(self) -> ResultsGrid:
-        return self.query_one("#grid", ResultsGrid)
-
-    @property
-    def sidebar(self) -> QueriesSidebar:
-        return self.query_one("#sidebar", QueriesSidebar)
 
     @property
     def polling(self) -> bool:
@@ -248,7 +245,8 @@ class FolioApp(App[None]):
     # Status line
 
     def _update_status(self, text: str | None = None) -> None:
-        status = self.query_one("#status", Static)
+        self.refresh_bindings()  # F7 (cancel) shows only while a query runs
+        status = self.status_line
         status.set_classes("")
         if text is not None:
             status.update(text)
@@ -447,6 +445,11 @@ class FolioApp(App[None]):
             self.connection_problem = problem
             self._update_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_query":
+            return self.current is not None and self.current.status in RUNNING_STATES
+        return True
+
     def action_cancel_query(self) -> None:
         current = self.current
         if current is None or current.status not in RUNNING_STATES:
@@ -644,16 +647,16 @@ class FolioApp(App[None]):
             self.post_message(ExportDone(str(stats.path), stats.rows, stats.seconds))
 
     def on_export_progress(self, message: ExportProgress) -> None:
-        bar = self.query_one("#export-progress", ProgressBar)
+        bar = self.export_bar
         bar.add_class("-active")
         bar.update(total=message.total, progress=message.rows)
 
     def on_export_done(self, message: ExportDone) -> None:
-        self.query_one("#export-progress", ProgressBar).remove_class("-active")
+        self.export_bar.remove_class("-active")
         self.notify(f"Exported {message.rows:,} rows to {message.path} in {human_duration(message.seconds)}", timeout=6)
 
     def on_export_failed(self, message: ExportFailed) -> None:
-        self.query_one("#export-progress", ProgressBar).remove_class("-active")
+        self.export_bar.remove_class("-active")
         problem = describe(message.error)
         self.notify(problem.message, title="Export failed", severity="error", timeout=8)
 

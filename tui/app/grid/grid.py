@@ -351,10 +351,14 @@ class ResultsGrid(ScrollView, can_focus=True):
             self.columns = list(page.columns)
         if page.rows and not self.columns:
             self.columns = infer_columns(page.rows)
-        if page.rows and not self._sampled:
-            self._set_widths(page.rows[:200])
-        elif len(self._widths) != len(self.columns):
+        if len(self._widths) != len(self.columns):
             self._set_widths([])
+        if page.rows:
+            # Columns widen (never narrow) as pages with longer values arrive: a value cut
+            # because only the first page was measured would be silently misleading.
+            sample = column_widths(self.columns, page.rows[:200])
+            self._widths = [max(old, new) for old, new in zip(self._widths, sample, strict=True)]
+            self._sampled = True
         if page.total is not None:
             self.total = page.total
             self.running = False

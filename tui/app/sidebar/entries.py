@@ -129,6 +129,6 @@ class QueryEntry:
         suffix = "+" if self.status in ("QUEUED", "RUNNING") else ""
         return f"{self.rows:,}{suffix} rows"
 
-    def sort_key(self) -> tuple[float, str]:
-        stamp = self.submitted_at.timestamp() if self.submitted_at else 0.0
-        return (-stamp, self.query_id)
+    def sort_key(self) -> float:
+        # newest first; ties keep the server's own order (the sort is stable)
+        return -(self.submitted_at.timestamp() if self.submitted_at else 0.0)
