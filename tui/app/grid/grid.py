@@ -120,6 +120,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         #: every page request this grid made, as (generation, page index): tests read it
         self.requests: list[tuple[int, int]] = []
         self.hint = "Run a query: ctrl+enter (or ctrl+j / F5) in the editor"
+        #: what the title says while the row count is not known yet
+        self.pending_label = "running"
         self._styles_memo: dict[str, Style] = {}
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._gutter = 3
@@ -253,8 +255,10 @@ class ResultsGrid(ScrollView, can_focus=True):
         first = int(self.scroll_offset.y) + 1
         last = min(first + self.body_height - 1, rows)
         shown = f"rows {first:,}-{last:,}" if rows else "no rows"
-        if self.running:
-            self.border_title = f"{shown} of {self.known_rows:,}+ (running)" if rows else "waiting for rows (running)"
+        if self.running or self.total is None:
+            self.border_title = (
+                f"{shown} of {self.known_rows:,}+ ({self.pending_label})" if rows else f"waiting for rows ({self.pending_label})"
+            )
         else:
             self.border_title = f"{shown} of {rows:,}" if rows else "no rows"
         self.border_subtitle = f"page {self.last_page_ms:,.0f} ms" if self.last_page_ms is not None else ""
@@ -428,7 +432,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             return self._header_line(y, width, base)
         row = int(self.scroll_offset.y) + y - self.HEADER_HEIGHT
         if row >= self.row_count:
-            if row == self.row_count and self.running:
+            if row == self.row_count and self.total is None and self._source is not None:
                 return self._text_line("  … more rows are on their way", width, base + self._style("placeholder"))
             return Strip.blank(width, base)
         scroll_x = int(self.scroll_offset.x)
