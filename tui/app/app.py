@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,8 @@ class FolioApp(App[None]):
         editor.border_title = "SQL" + (f" · {self.where}" if self.where else "")
         editor.border_subtitle = "ctrl+enter / ctrl+j / F5 run"
         editor.focus()
-        editor.move_cursor(editor.document.end)
+        # after the first layout: a cursor moved in a 0-wide editor scrolls it sideways
+        self.call_after_refresh(self._cursor_to_end)
         shown = self._sidebar_shown if self._sidebar_shown is not None else self.size.width >= 110
         self.sidebar.set_class(not shown, "-hidden")
         if self.source is None and self._connect is not None:
@@ -189,6 +190,10 @@ class FolioApp(App[None]):
             self._hold_source()
         else:
             self._source_ready()
+
+    def _cursor_to_end(self) -> None:
+        if self.editor.cursor_location == (0, 0):
+            self.editor.move_cursor(self.editor.document.end)
 
     def _source_ready(self) -> None:
         self._update_status()
@@ -385,7 +390,11 @@ class FolioApp(App[None]):
             statement = Statement(request.sql, request.line, request.column, 0, 0)
             position = error_position(statement, problem.line, problem.column)
             if position is not None:
-                self.editor.move_to(*position)
+                # say where the error is in the buffer the user sees, not in the statement sent
+                line, column = position
+                self.current.problem = replace(problem, line=line + 1, column=column + 1)
+                self._update_status()
+                self.editor.move_to(line, column)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_query(self, query_id: str) -> None:

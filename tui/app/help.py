@@ -2,51 +2,76 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
-HELP = """\
-## Editor
-| key | does |
-|---|---|
-| `ctrl+enter` `ctrl+j` `F5` | run the selection, or the statement under the cursor |
-| `F8` | history: recall an earlier statement |
-| `esc` | leave the editor (to the results) |
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Editor",
+        [
+            ("ctrl+enter  ctrl+j  F5", "run the selection, or the statement under the cursor"),
+            ("F8", "history: recall an earlier statement"),
+            ("F7", "select all (while no query runs)"),
+            ("esc", "leave the editor (to the results)"),
+        ],
+    ),
+    (
+        "Results",
+        [
+            ("↑ ↓  PgUp PgDn", "move by row / by screen"),
+            ("Home  End", "first / last row: one page fetched, none in between"),
+            ("← →", "across columns; the first column stays in view"),
+            ("ctrl+g", "go to row N"),
+            ("enter  v", "the row / the cell in full (JSON)"),
+            ("c  y", "copy the cell / the row as JSON (OSC 52, works over SSH)"),
+            ("e", "export the whole result: CSV, JSON Lines, Parquet"),
+        ],
+    ),
+    (
+        "Queries",
+        [
+            ("ctrl+b  F9", "show / hide the queries sidebar"),
+            ("enter", "re-open a stored result (it is not run again)"),
+            ("d", "cancel a running query / drop a stored result"),
+            ("r", "run the query's SQL again"),
+        ],
+    ),
+    (
+        "Everywhere",
+        [
+            ("F2 F3 F4", "focus the editor / the results / the queries"),
+            ("F7", "cancel the running query"),
+            ("ctrl+p", "command palette (themes too)"),
+            ("F1  ?", "this help"),
+            ("ctrl+q", "quit"),
+        ],
+    ),
+]
 
-`:name` in a statement asks for its value (remembered per name): `42` is a number,
-`true`/`false` a boolean, `null` NULL, anything else — or `'42'` in quotes — text.
+PARAMETERS = (
+    ":name in a statement asks for its value, remembered per name: 42 is a number, "
+    "true/false a boolean, null NULL, anything else (or '42' in quotes) text."
+)
 
-## Results
-| key | does |
-|---|---|
-| `↑` `↓` `PgUp` `PgDn` | move by row / by screen |
-| `Home` `End` | first / last row (one page fetched, none in between) |
-| `←` `→` | move across columns (the first column stays) |
-| `ctrl+g` | go to row N |
-| `enter` / `v` | the row / the cell in full (JSON) |
-| `c` / `y` | copy the cell / the row as JSON (OSC 52: works over SSH) |
-| `e` | export the whole result (CSV, JSON Lines, Parquet) |
 
-## Queries
-| key | does |
-|---|---|
-| `ctrl+b` `F9` | show / hide the queries sidebar |
-| `enter` | re-open a stored result (not run again) |
-| `d` | cancel a running query / drop a stored result |
-| `r` | run the query's SQL again |
-
-## Everywhere
-| key | does |
-|---|---|
-| `F2` `F3` `F4` | focus editor / results / queries |
-| `F7` | cancel the running query |
-| `ctrl+p` | command palette (themes too) |
-| `F1` `?` | this help |
-| `ctrl+q` | quit |
-"""
+def help_renderable() -> Group:
+    parts: list = []
+    for title, rows in SECTIONS:
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=False)
+        table.add_column(style="bold", no_wrap=True, min_width=24)
+        table.add_column()
+        for keys, does in rows:
+            table.add_row(keys, does)
+        parts += [Text(title, style="bold underline"), table, Text("")]
+        if title == "Editor":
+            parts += [Text(PARAMETERS, style="dim"), Text("")]
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_title = "folio · keys"
             dialog.border_subtitle = "esc close"
             with VerticalScroll(id="help-body"):
-                yield Markdown(HELP)
+                yield Static(help_renderable())
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

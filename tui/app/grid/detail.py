@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.syntax import Syntax
+from rich.json import JSON
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -30,7 +30,7 @@ class DetailScreen(ModalScreen[None]):
         body = (
             Static(text, markup=False)
             if isinstance(self.value, str)
-            else Static(Syntax(text, "json", theme="ansi_dark", background_color="default", word_wrap=True))
+            else Static(JSON(text))
         )
         with Vertical(id="detail-dialog", classes="dialog") as dialog:
             dialog.border_title = self.title_text

@@ -159,6 +159,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.cursor_col = 0
         self._set_widths([])
+        self.hint = "waiting for the first rows…"
         self.scroll_to(0, 0, animate=False)
         if first is not None and (first.rows or first.total is not None):
             self._take_page(first, elapsed_ms=first.elapsed_ms)

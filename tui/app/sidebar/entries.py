@@ -25,7 +25,7 @@ STATUS_MARKS = {
     "COMPLETED": "✓",
     "ERROR": "✗",
     "CANCELLED": "■",
-    "EXPIRED": "⌛",
+    "EXPIRED": "○",
 }
 
 
@@ -83,6 +83,7 @@ class QueryEntry:
     submitted_at: datetime | None
     expires_at: datetime | None
     elapsed_ms: int | None
+    error: str = ""
 
     @classmethod
     def from_info(cls, info: Any) -> QueryEntry:
@@ -96,6 +97,7 @@ class QueryEntry:
             submitted_at=_ts(getattr(info, "submitted_at", None)),
             expires_at=_ts(getattr(info, "expires_at", None)),
             elapsed_ms=getattr(stats, "elapsed_time_ms", None) if stats is not None else None,
+            error=_error_text(info),
         )
 
     def expired(self, now: datetime) -> bool:
@@ -132,3 +134,11 @@ class QueryEntry:
     def sort_key(self) -> float:
         # newest first; ties keep the server's own order (the sort is stable)
         return -(self.submitted_at.timestamp() if self.submitted_at else 0.0)
+
+
+def _error_text(info: Any) -> str:
+    errors = getattr(info, "query_errors", None) or []
+    if not errors:
+        return ""
+    message = str(getattr(errors[0], "message", "") or "")
+    return message.strip().split("\n", 1)[0]

@@ -97,7 +97,10 @@ class QueriesSidebar(Vertical):
         text.append(" ")
         text.append(state, style=STATUS_STYLES.get(state, ""))
         text.append("\n")
-        text.append(f"  {entry.rows_text()} · {human_bytes(entry.bytes)}")
+        if entry.error:
+            text.append("  " + fit(entry.error, max(4, width - 2)).rstrip(), style="red")
+        else:
+            text.append(f"  {entry.rows_text()} · {human_bytes(entry.bytes)}")
         text.append("\n")
         text.append(f"  {entry.elapsed(now)}")
         expiry = entry.expiry(now)
@@ -107,6 +110,7 @@ class QueriesSidebar(Vertical):
         text.append("\n")
         sql = " ".join(entry.sql.split())
         text.append("  " + fit(sql, max(4, width - 2)).rstrip(), style="dim")
+        text.append("\n")  # a blank line between queries
         return text
 
     def _render_note(self) -> None:
