@@ -109,3 +109,7 @@ def test_unreachable_endpoint(cli):
 )
 def test_bad_input_is_one_line(cli, argv, contains):
     assert_one_line_error(cli("rest", *argv), 2, contains)
+
+
+def test_without_output_and_without_a_terminal(cli):
+    assert_one_line_error(cli("rest", "http://h/x"), 2, "give -o FILE")

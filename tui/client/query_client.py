@@ -16,7 +16,7 @@ import asyncio
 import builtins
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +49,9 @@ from tui.wire import (
     QueryResponse,
     QueryStatus,
 )
+
+if TYPE_CHECKING:
+    from tui.client.arrow import ArrowPage
 
 __all__ = ["QueryClient"]
 
@@ -231,7 +234,7 @@ class QueryClient:
         """
         return self.follow(query_id, lambda offset: self.page(query_id, offset=offset, docs=docs), start=start)
 
-    async def arrow_page(self, query_id: str, *, offset: int, docs: int) -> Any:
+    async def arrow_page(self, query_id: str, *, offset: int, docs: int) -> ArrowPage | Page:
         """Like :meth:`page`, as Arrow (:class:`~tui.client.arrow.ArrowPage`) when the server
         speaks folio's Arrow extension, else the JSON :class:`Page` it answered instead."""
         from tui.client.arrow import ARROW_STREAM, parse_arrow_page
@@ -250,7 +253,7 @@ class QueryClient:
         body = self._parse(response, PageResponse)
         return Page.from_response(query_id, body, offset=offset, elapsed_ms=elapsed_ms)
 
-    def arrow_pages(self, query_id: str, *, docs: int = 50_000, start: int = 0) -> AsyncIterator[Any]:
+    def arrow_pages(self, query_id: str, *, docs: int = 50_000, start: int = 0) -> AsyncIterator[ArrowPage | Page]:
         """:meth:`pages` over :meth:`arrow_page` (items are ``ArrowPage``, or ``Page`` from a
         server without the Arrow extension)."""
         return self.follow(

@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "token_param, token_from_last_item (e.g. --field items=results --field pagination=). " + EXIT_CODES_HELP
     )
     parser.add_argument("url", metavar="URL", help="the list endpoint (first page)")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (.jsonl or .csv)")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="file to write (.jsonl or .csv); without it, browse the listing in the grid"
+    )
     parser.add_argument("--format", choices=["jsonl", "csv"], help="output format (default: from FILE's extension)")
     parser.add_argument(
         "-H", "--header", action="append", default=[], metavar="'NAME: VALUE'", help="request header (repeatable)"
@@ -86,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.url.startswith(("http://", "https://")):
         raise CommandError(f"{args.url!r} is not an http:// or https:// URL", 2)
+    if args.output is None:
+        return _browse(args)
     output = Path(args.output)
     try:
         check_writable(output)
@@ -108,6 +112,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"folio: wrote {items:,} items from {pages:,} pages to {output} in {seconds:.1f} s", file=sys.stderr)
     return 0
+
+
+def _browse(args: argparse.Namespace) -> int:
+    """No ``-o``: show the listing in the terminal app's grid (tui.app.rest)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CommandError("no terminal to browse in: give -o FILE to write the items to a file", 2)
+    if args.page_size is not None and args.page_size < 1:
+        raise CommandError("--page-size must be at least 1", 2)
+    from tui.app.rest import run_rest_grid
+
+    return run_rest_grid(
+        args.url, headers=_headers(args.header), params=_params(args.param), page_size=args.page_size, style=_style(args)
+    )
 
 
 async def _fetch(
