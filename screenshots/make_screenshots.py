@@ -1,0 +1,113 @@
+"""Regenerate screenshots/*.svg from the real app over the real (embedded) service.
+
+    uv run python screenshots/make_screenshots.py [--rows N]
+
+Harlequin's recipe: drive the app headless with ``run_test``, wait until it has what it needs,
+then ``save_screenshot``. The demo database (10,000,000 rows by default) is built once and
+cached; results go to a throwaway store, so your own stored queries are neither shown nor
+touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+from tui.app import FolioApp  # noqa: E402
+from tui.app.connect import embedded  # noqa: E402
+from tui.engines.demo import DEMO_SQL, ensure_demo  # noqa: E402
+from tui.engines.duckdb import DuckDBEngine  # noqa: E402
+from tui.server.settings import ServiceSettings  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SIZE = (140, 40)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.02)
+
+
+def make_app(db: Path, store: Path, sql: str = DEMO_SQL) -> FolioApp:
+    settings = ServiceSettings.from_env(store_dir=store)
+    connect = embedded(DuckDBEngine(db), settings=settings)
+    rows = db.stem.split("-")[-1]
+    return FolioApp(connect=connect, sql=sql, where=f"demo _events ({int(rows):,} rows)", state_dir=None, sidebar=True, poll=False)
+
+
+async def shoot(app: FolioApp, name: str, script: Callable, size: tuple[int, int] = SIZE) -> None:
+    async with app.run_test(size=size) as pilot:
+        await until(lambda: app.source is not None)
+        await pilot.pause()
+        await script(pilot)
+        await pilot.pause()
+        app.save_screenshot(f"{name}.svg", str(HERE))
+        print(f"screenshots/{name}.svg")
+
+
+async def run_demo(pilot, *, finished: bool = True) -> None:
+    app: FolioApp = pilot.app
+    await pilot.press("f5")
+    await until(lambda: app.current is not None and app.grid.cache.row(0) is not None)
+    if finished:
+        await until(lambda: app.current.status == "COMPLETED")
+    app.refresh_queries()
+    await app.settled()
+    app.grid.focus()
+    await pilot.pause()
+
+
+async def main(rows: int) -> None:
+    db = ensure_demo(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp)
+
+        async def running(pilot) -> None:
+            await run_demo(pilot, finished=False)
+
+        async def results(pilot) -> None:
+            await run_demo(pilot)
+            await pilot.press("down", "down", "right", "right", "right")
+
+        async def last_rows(pilot) -> None:
+            await run_demo(pilot)
+            await pilot.press("end")
+            await pilot.app.settled()
+
+        async def detail(pilot) -> None:
+            await run_demo(pilot)
+            await pilot.press("down", "down", "down", "down", "enter")
+
+        async def sql_error(pilot) -> None:
+            await pilot.press("f5")
+            await until(lambda: pilot.app.current is not None)
+            await pilot.app.settled()
+            pilot.app.clear_notifications()
+
+        async def keys(pilot) -> None:
+            await pilot.press("f1")
+
+        await shoot(make_app(db, store), "running", running)
+        await shoot(make_app(db, store), "results", results)
+        await shoot(make_app(db, store), "end", last_rows)
+        await shoot(make_app(db, store), "detail", detail)
+        bad = "SELECT kind, count(*) AS n\nFROM _events\nGROUP BY kind\nORDER BY n DESCC"
+        await shoot(make_app(db, store, bad), "error", sql_error)
+        await shoot(make_app(db, store), "help", keys)
+        await shoot(make_app(db, store), "small-80x24", results, size=(80, 24))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="demo rows (default 10,000,000)")
+    asyncio.run(main(parser.parse_args().rows))
