@@ -185,9 +185,9 @@ def row_progress(description: str, *, enabled: bool | None = None) -> Iterator[A
         ProgressColumn,
         Task,
         TextColumn,
-        TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.table import Column
     from rich.text import Text
 
     console = Console(stderr=True)
@@ -199,21 +199,24 @@ def row_progress(description: str, *, enabled: bool | None = None) -> Iterator[A
     class Rows(ProgressColumn):
         def render(self, task: Task) -> Text:
             done = int(task.completed)
-            return Text(f"{done:,} / {int(task.total):,} rows" if task.total is not None else f"{done:,} rows")
+            return Text(f"{done:,}/{int(task.total):,} rows" if task.total is not None else f"{done:,} rows")
 
     class RowSpeed(ProgressColumn):
         def render(self, task: Task) -> Text:
             speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.0f} rows/s", style="progress.data.speed")
+            return Text("" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
+
+    def one_line() -> Column:
+        # a wrapped progress line redraws as a stack of fragments
+        return Column(no_wrap=True)
 
     progress = Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
-        Rows(),
-        RowSpeed(),
-        TimeElapsedColumn(),
+        BarColumn(bar_width=20),
+        Rows(table_column=one_line()),
+        RowSpeed(table_column=one_line()),
         TextColumn("eta"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(table_column=one_line()),
         console=console,
         transient=True,
     )

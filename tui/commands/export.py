@@ -154,7 +154,7 @@ async def _export(
                 )
                 query_id, started_here = result.query_id, not result.is_finished
             try:
-                with row_progress(f"exporting to {output.name}", enabled=False if quiet else None) as update:
+                with row_progress(output.name, enabled=False if quiet else None) as update:
                     return await export_query(client, query_id, output, fmt, docs=page_size, progress=update)
             except BaseException:
                 if started_here:
