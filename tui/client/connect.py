@@ -21,13 +21,13 @@ class MissingApiKey(ValueError):
 
 
 @asynccontextmanager
-async def open_client(settings: ClientSettings, *, timeout: float = 30.0, retries: int = 4) -> AsyncIterator[QueryClient]:
+async def open_client(
+    settings: ClientSettings, *, timeout: float = 30.0, retries: int = 4
+) -> AsyncIterator[QueryClient]:
     if settings.server is not None:
         if not settings.api_key:
             where = settings.origins.get("server", "configuration")
-            raise MissingApiKey(
-                f"a server is configured ({where}) but no API key: pass --api-key or set FOLIO_API_KEY"
-            )
+            raise MissingApiKey(f"a server is configured ({where}) but no API key: pass --api-key or set FOLIO_API_KEY")
         async with QueryClient(settings.server, settings.api_key, timeout=timeout, retries=retries) as client:
             yield client
         return

@@ -186,9 +186,7 @@ class QueryClient:
             limit = timeout_ms / 1000 if timeout_ms is not None else SYNC_QUERY_LIMIT_S
             read_timeout = max(self.timeout, limit + 10.0)
         started = time.perf_counter()
-        response = await self._send(
-            "POST", "/queries", json_body=body, idempotent=False, read_timeout=read_timeout
-        )
+        response = await self._send("POST", "/queries", json_body=body, idempotent=False, read_timeout=read_timeout)
         elapsed_ms = (time.perf_counter() - started) * 1000
         model = self._parse(response, QueryResponse)
         if model.query_errors or model.status is QueryStatus.ERROR:
@@ -209,9 +207,7 @@ class QueryClient:
             "GET", self._pages_path(query_id), params={"docs": docs, "offset": offset}, idempotent=True
         )
         body = self._parse(response, PageResponse)
-        return Page.from_response(
-            query_id, body, offset=offset, elapsed_ms=(time.perf_counter() - started) * 1000
-        )
+        return Page.from_response(query_id, body, offset=offset, elapsed_ms=(time.perf_counter() - started) * 1000)
 
     async def page_at(self, query_id: str, cursor: str, *, docs: int | None = None, offset: int = 0) -> Page:
         """The page that starts ``offset`` rows after ``cursor`` (Rockset's cursor paging)."""
@@ -256,9 +252,7 @@ class QueryClient:
     def arrow_pages(self, query_id: str, *, docs: int = 50_000, start: int = 0) -> AsyncIterator[ArrowPage | Page]:
         """:meth:`pages` over :meth:`arrow_page` (items are ``ArrowPage``, or ``Page`` from a
         server without the Arrow extension)."""
-        return self.follow(
-            query_id, lambda offset: self.arrow_page(query_id, offset=offset, docs=docs), start=start
-        )
+        return self.follow(query_id, lambda offset: self.arrow_page(query_id, offset=offset, docs=docs), start=start)
 
     async def follow(
         self, query_id: str, fetch: Callable[[int], Awaitable[_PageT]], *, start: int = 0
@@ -280,9 +274,7 @@ class QueryClient:
             if status is QueryStatus.ERROR:
                 raise await self._failure(query_id)
             if status is QueryStatus.CANCELLED:
-                raise QueryCancelled(
-                    "the query was cancelled before it finished", status_code=200, query_id=query_id
-                )
+                raise QueryCancelled("the query was cancelled before it finished", status_code=200, query_id=query_id)
             if item.count:
                 yield item
                 offset += item.count

@@ -262,7 +262,9 @@ class RestPager:
     def _http_error(self, response: httpx.Response, number: int) -> RestError:
         status = response.status_code
         text = response.text.lower()
-        if number > 1 and (status == 410 or (status in (400, 401, 403, 404, 422) and ("token" in text or "expire" in text))):
+        if number > 1 and (
+            status == 410 or (status in (400, 401, 403, 404, 422) and ("token" in text or "expire" in text))
+        ):
             lifetime = f" (tokens are valid for {self.style.token_lifetime})" if self.style.token_lifetime else ""
             return PageTokenExpired(
                 f"{self.url}: the page token for page {number} has expired{lifetime}; "

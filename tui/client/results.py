@@ -66,9 +66,7 @@ class Page:
         return finished and self.next_cursor is None and self.next_offset is None
 
     @classmethod
-    def from_response(
-        cls, query_id: str, body: PageResponse, *, offset: int | None, elapsed_ms: float
-    ) -> Page:
+    def from_response(cls, query_id: str, body: PageResponse, *, offset: int | None, elapsed_ms: float) -> Page:
         pagination = body.pagination
         rows = body.results or []
         next_cursor = pagination.next_cursor if pagination else None
@@ -136,9 +134,15 @@ class QueryResult:
         rows = body.results or []
         next_cursor = pagination.next_cursor if pagination else None
         total = body.results_total_doc_count
-        if total is None and pagination is None and body.results is not None and body.status in (
-            None,
-            QueryStatus.COMPLETED,
+        if (
+            total is None
+            and pagination is None
+            and body.results is not None
+            and body.status
+            in (
+                None,
+                QueryStatus.COMPLETED,
+            )
         ):
             total = len(rows)  # an unpaginated answer is the whole result
         server_ms = body.stats.elapsed_time_ms if body.stats else None

@@ -235,7 +235,9 @@ class JsonlWriter:
     def write_rows(self, rows: list[dict[str, Any]], columns: Sequence[str] = ()) -> None:
         if rows:
             dumps = orjson.dumps
-            self._stream.write(b"\n".join([dumps(row, default=_json_default, option=_ORJSON_OPTS) for row in rows]) + b"\n")
+            self._stream.write(
+                b"\n".join([dumps(row, default=_json_default, option=_ORJSON_OPTS) for row in rows]) + b"\n"
+            )
         self.rows_written += len(rows)
 
     def write_arrow(self, table: pa.Table) -> None:

@@ -27,7 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("url", metavar="URL", help="the list endpoint (first page)")
     parser.add_argument(
-        "-o", "--output", metavar="FILE", help="file to write (.jsonl or .csv); without it, browse the listing in the grid"
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="file to write (.jsonl or .csv); without it, browse the listing in the grid",
     )
     parser.add_argument("--format", choices=["jsonl", "csv"], help="output format (default: from FILE's extension)")
     parser.add_argument(
@@ -123,7 +126,11 @@ def _browse(args: argparse.Namespace) -> int:
     from tui.app.rest import run_rest_grid
 
     return run_rest_grid(
-        args.url, headers=_headers(args.header), params=_params(args.param), page_size=args.page_size, style=_style(args)
+        args.url,
+        headers=_headers(args.header),
+        params=_params(args.param),
+        page_size=args.page_size,
+        style=_style(args),
     )
 
 
@@ -198,7 +205,11 @@ class _CsvSink:
             new = {key for item in items for key in item} - set(self._columns) - self._warned
             if new:
                 self._warned |= new
-                print(f"folio: warning: dropping columns first seen after the header: {', '.join(sorted(new))} (use .jsonl to keep them)", file=sys.stderr)
+                names = ", ".join(sorted(new))
+                print(
+                    f"folio: warning: dropping columns first seen after the header: {names} (use .jsonl to keep them)",
+                    file=sys.stderr,
+                )
         self._writer.write_rows(items, self._columns)
 
     def close(self) -> None:
