@@ -99,3 +99,26 @@ def test_quota_refuses_results_and_removes_partial_chunks(service_factory):
         failed = [r for r in service.service.store.registry.with_status(QueryStatus.ERROR)]
         assert len(failed) == 1 and not service.service.store.path(failed[0]).exists()
         assert http.get(f"{q(small)}/pages").json()["results"] == [{"x": 1}]
+
+
+def test_a_store_is_used_by_one_process_at_a_time(tmp_path):
+    import pytest
+
+    from tui.store.store import StoreBusy
+
+    first = create_app(make_settings(tmp_path / "store"), DuckDBEngine(), make_keyring())
+    with pytest.raises(StoreBusy):
+        create_app(make_settings(tmp_path / "store"), DuckDBEngine(), make_keyring())
+    first.state.service.store.close()
+    create_app(make_settings(tmp_path / "store"), DuckDBEngine(), make_keyring()).state.service.store.close()
+
+
+async def test_embedded_mode_falls_back_to_a_private_store_when_shared_one_is_busy(tmp_path):
+    from tui.server.embedded import embedded_service
+
+    settings = make_settings(tmp_path / "shared")
+    async with embedded_service(DuckDBEngine(), settings=settings) as first:
+        async with embedded_service(DuckDBEngine(), settings=settings) as second:
+            assert first.store_dir == tmp_path / "shared"
+            assert second.store_dir != first.store_dir and second.store_dir.exists()
+        assert not second.store_dir.exists()  # the private store goes with its process

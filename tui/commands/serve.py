@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.engines.duckdb import DuckDBEngine
     from tui.server import Keyring, ServiceSettings, create_app
     from tui.server.auth import KeyringError, mask
+    from tui.store.store import StoreBusy
 
     try:
         settings = ServiceSettings.from_env(
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         app = create_app(settings, engine, keyring)
+    except StoreBusy as exc:
+        raise CommandError(f"{exc}; give this one another --store", 2) from None
     except OSError as exc:
         raise CommandError(f"cannot open the result store {settings.store_dir}: {exc.strerror or exc}", 2) from None
 

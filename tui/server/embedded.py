@@ -6,9 +6,10 @@ of a socket, so embedded and remote mode share one code path.
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tui.engines.base import Engine
 from tui.server.app import create_app
 from tui.server.auth import Keyring
 from tui.server.settings import ServiceSettings
+from tui.store.store import StoreBusy
 
 EMBEDDED_URL = "http://folio.embedded"
 
@@ -33,6 +35,7 @@ class Embedded:
     api_key: str
     base_url: str
     transport: httpx.AsyncBaseTransport
+    store_dir: Path
 
 
 @asynccontextmanager
@@ -52,6 +55,13 @@ async def embedded_service(
     api_key = secrets.token_urlsafe(24)
     keyring = Keyring()
     keyring.add(api_key)
-    app = create_app(settings, engine, keyring, clock=clock)
-    async with app.router.lifespan_context(app):
-        yield Embedded(app, api_key, EMBEDDED_URL, httpx.ASGITransport(app=app))
+    with ExitStack() as cleanup:
+        try:
+            app = create_app(settings, engine, keyring, clock=clock)
+        except StoreBusy:
+            # another folio is using the shared store: this run keeps its results to itself
+            private = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="folio-embedded-"))
+            settings = replace(settings, store_dir=Path(private))
+            app = create_app(settings, engine, keyring, clock=clock)
+        async with app.router.lifespan_context(app):
+            yield Embedded(app, api_key, EMBEDDED_URL, httpx.ASGITransport(app=app), settings.store_dir)

@@ -12,6 +12,7 @@ filesystem path.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
@@ -36,6 +37,20 @@ Clock = Callable[[], datetime]
 #: How long an expired query is still remembered, so it answers "expired" (410) rather than
 #: "not found" (404).
 TOMBSTONE_TTL = timedelta(days=7)
+
+
+class StoreBusy(RuntimeError):
+    """Another process is using this store; two writers would undo each other's recovery."""
+
+
+def _lock(root: Path) -> int:
+    fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreBusy(f"the result store {root} is in use by another folio process") from None
+    return fd
 
 
 def _load_secret(path: Path) -> bytes:
@@ -80,6 +95,9 @@ class Store:
         self.min_free_bytes = min_free_bytes
         self.chunk_rows = chunk_rows
         root.mkdir(parents=True, exist_ok=True)
+        # One process per store: recovery at start-up treats every RUNNING query as crashed,
+        # which is only true if no other process is running them.
+        self._lock_fd = _lock(root)
         self.results = root / "results"
         self.results.mkdir(exist_ok=True)
         self.registry = Registry(root / "registry.sqlite3")
@@ -129,6 +147,7 @@ class Store:
 
     def close(self) -> None:
         self.registry.close()
+        os.close(self._lock_fd)
 
     # -- results ----------------------------------------------------------------------------
 
