@@ -30,9 +30,23 @@ def folio_serve(*args: str, store: Path | None = None) -> Iterator[tuple[str, su
     """``folio serve ARGS`` on a free loopback port; yields (base URL, process)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="folio-bench-") as tmp:
-        cmd = [sys.executable, "-m", "tui", "serve", *args, "--port", str(port), "--api-key", API_KEY,
-               "--store", str(store or Path(tmp) / "store"), "--log-level", "warning"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            *args,
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--store",
+            str(store or Path(tmp) / "store"),
+            "--log-level",
+            "warning",
+        ]
+        log = open(Path(tmp) / "serve.log", "w+")  # a file, not a pipe nobody drains
+        proc = subprocess.Popen(cmd, cwd=ROOT, stderr=log, text=True)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 600
         while True:
@@ -41,13 +55,15 @@ def folio_serve(*args: str, store: Path | None = None) -> Iterator[tuple[str, su
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"folio serve did not start: {proc.stderr.read() if proc.stderr else ''}")
+                    log.seek(0)
+                    raise RuntimeError(f"folio serve did not start: {log.read()}") from None
                 time.sleep(0.1)
         try:
             yield url, proc
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            log.close()
 
 
 def rss_mib(pid: int) -> float:
@@ -72,7 +88,7 @@ def median(values: Sequence[float]) -> float:
 
 def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -21,13 +21,15 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import API_KEY, folio_serve, machine, median, percentile, print_table, rss_mib  # noqa: E402
+from benchmarks._common import API_KEY, folio_serve, machine, median, percentile, print_table, rss_mib
 
 Q = "/v1/orgs/self/queries"
 SMALL = "SELECT kind, count(*) AS n FROM _events WHERE event_id < 5000 GROUP BY kind"
 
 
-async def client(http: httpx.AsyncClient, results: list[tuple[str, int]], deadline: float, seed: int, out: dict) -> None:
+async def client(
+    http: httpx.AsyncClient, results: list[tuple[str, int]], deadline: float, seed: int, out: dict
+) -> None:
     rng = random.Random(seed)
     while time.monotonic() < deadline:
         started = time.perf_counter()
@@ -51,10 +53,14 @@ async def client(http: httpx.AsyncClient, results: list[tuple[str, int]], deadli
 
 async def run(url: str, args: argparse.Namespace, proc_pid: int) -> dict:
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"ApiKey {API_KEY}"}, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"ApiKey {API_KEY}"}, timeout=60, limits=limits
+    ) as http:
         results = []
         for _ in range(args.results):
-            body = (await http.post(Q, json={"sql": {"query": "SELECT * FROM _events"}, "max_initial_results": 0})).json()
+            body = (
+                await http.post(Q, json={"sql": {"query": "SELECT * FROM _events"}, "max_initial_results": 0})
+            ).json()
             results.append((body["query_id"], body["results_total_doc_count"]))
         out: dict = {"page": [], "query": [], "errors": [], "rss_start": rss_mib(proc_pid)}
         deadline = time.monotonic() + args.seconds
@@ -75,20 +81,24 @@ def main() -> None:
     with folio_serve("--demo", "--demo-rows", str(args.rows)) as (url, proc):
         out = asyncio.run(run(url, args, proc.pid))
     pages = out["page"]
-    print(f"{args.clients} clients for {args.seconds:.0f} s on loopback; {args.results} stored results of "
-          f"{args.rows:,} rows; 1,000-doc pages at random offsets; {machine()}\n")
+    print(
+        f"{args.clients} clients for {args.seconds:.0f} s on loopback; {args.results} stored results of "
+        f"{args.rows:,} rows; 1,000-doc pages at random offsets; {machine()}\n"
+    )
     print_table(
         ["requests", "pages/s", "page p50 ms", "page p99 ms", "query p50 ms", "errors", "RSS start MiB", "RSS end MiB"],
-        [[
-            f"{len(pages) + len(out['query']):,}",
-            f"{len(pages) / out['wall']:,.0f}",
-            f"{median(pages):.1f}",
-            f"{percentile(pages, 99):.1f}",
-            f"{median(out['query']):.1f}" if out["query"] else "-",
-            str(len(out["errors"])),
-            f"{out['rss_start']:,.0f}",
-            f"{out['rss_end']:,.0f}",
-        ]],
+        [
+            [
+                f"{len(pages) + len(out['query']):,}",
+                f"{len(pages) / out['wall']:,.0f}",
+                f"{median(pages):.1f}",
+                f"{percentile(pages, 99):.1f}",
+                f"{median(out['query']):.1f}" if out["query"] else "-",
+                str(len(out["errors"])),
+                f"{out['rss_start']:,.0f}",
+                f"{out['rss_end']:,.0f}",
+            ]
+        ],
     )
     for error in out["errors"][:5]:
         print("error:", error)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import API_KEY, folio_serve, machine, print_table, rss_mib  # noqa: E402
+from benchmarks._common import API_KEY, folio_serve, machine, print_table, rss_mib
 
 Q = "/v1/orgs/self/queries"
 
@@ -31,8 +31,10 @@ def main() -> None:
         with httpx.Client(base_url=url, headers={"Authorization": f"ApiKey {API_KEY}"}, timeout=60) as http:
             idle = rss_mib(proc.pid)
             started = time.monotonic()
-            ids = [http.post(Q, json={"sql": {"query": "SELECT * FROM _events"}, "async": True}).json()["query_id"]
-                   for _ in range(args.queries)]
+            ids = [
+                http.post(Q, json={"sql": {"query": "SELECT * FROM _events"}, "async": True}).json()["query_id"]
+                for _ in range(args.queries)
+            ]
             samples = []
             while True:
                 samples.append(rss_mib(proc.pid))
@@ -47,8 +49,17 @@ def main() -> None:
     print(f"{args.queries} concurrent queries of {args.rows:,} rows; {machine()}\n")
     print_table(
         ["rows stored", "on disk", "wall s", "RSS idle MiB", "RSS peak MiB", "RSS end MiB", "statuses"],
-        [[f"{stored:,}", f"{size / 2**30:.1f} GiB", f"{wall:.1f}", f"{idle:,.0f}", f"{max(samples):,.0f}",
-          f"{samples[-1]:,.0f}", ",".join(statuses)]],
+        [
+            [
+                f"{stored:,}",
+                f"{size / 2**30:.1f} GiB",
+                f"{wall:.1f}",
+                f"{idle:,.0f}",
+                f"{max(samples):,.0f}",
+                f"{samples[-1]:,.0f}",
+                ",".join(statuses),
+            ]
+        ],
     )
 
 

@@ -22,8 +22,8 @@ import duckdb
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import API_KEY, folio_serve, machine, median, peak_rss_mib, percentile, print_table  # noqa: E402
-from tui.engines.demo import DEMO_SQL, ensure_demo  # noqa: E402
+from benchmarks._common import API_KEY, folio_serve, machine, median, peak_rss_mib, percentile, print_table
+from tui.engines.demo import DEMO_SQL, ensure_demo
 
 Q = "/v1/orgs/self/queries"
 
@@ -90,7 +90,10 @@ def main() -> None:
     base = median(latencies[0])
     print_table(
         ["offset", "p50 ms", "p99 ms", "p50 vs offset 0"],
-        [[f"{d:,}", f"{median(v):.2f}", f"{percentile(v, 99):.2f}", f"{median(v) / base:.2f}x"] for d, v in latencies.items()],
+        [
+            [f"{d:,}", f"{median(v):.2f}", f"{percentile(v, 99):.2f}", f"{median(v) / base:.2f}x"]
+            for d, v in latencies.items()
+        ],
     )
     f, c = median(folio_times), median(copy_times)
     print(f"\nMaterialisation of {total:,} rows (median of {args.runs}; stored result {size / 2**20:,.0f} MiB)\n")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,7 +34,7 @@ class FakeClock:
     """A clock that moves only when told to (expiry tests, countdowns in snapshots)."""
 
     def __init__(self, start: datetime | None = None):
-        self.now = start or datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -119,9 +119,19 @@ def service_factory(tmp_path) -> Iterator[Callable[..., LiveService]]:
     """Start real services on loopback: ``service_factory(engine=None, clock=None, **settings)``."""
     stack: list = []
 
-    def start(engine: Engine | None = None, clock: Callable[[], datetime] | None = None, store_dir: Path | None = None, **overrides) -> LiveService:
+    def start(
+        engine: Engine | None = None,
+        clock: Callable[[], datetime] | None = None,
+        store_dir: Path | None = None,
+        **overrides,
+    ) -> LiveService:
         engine = engine or DuckDBEngine()
-        app = create_app(make_settings(store_dir or tmp_path / f"store{len(stack)}", **overrides), engine, make_keyring(), clock=clock)
+        app = create_app(
+            make_settings(store_dir or tmp_path / f"store{len(stack)}", **overrides),
+            engine,
+            make_keyring(),
+            clock=clock,
+        )
         cm = serve_in_thread(app)
         base_url = cm.__enter__()
         stack.append(cm)

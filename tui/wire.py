@@ -15,7 +15,7 @@ and accepts). Two rules from there shape everything below:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -243,7 +243,7 @@ class ErrorModel(_Open):
 
 def format_ts(moment: datetime) -> str:
     """Rockset's timestamp format: UTC, second precision, ``Z`` suffix."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_ts(text: str) -> datetime:

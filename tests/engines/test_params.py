@@ -10,7 +10,10 @@ from tui.engines.params import bind, coerce, rewrite
 
 def test_rewrite_leaves_literals_comments_and_casts_alone():
     sql = "SELECT :a, ':b', \":c\", x::INT, $$ :d $$ -- :e\n, :f /* :g */, t.a:b"
-    assert rewrite(sql, "dollar") == ("SELECT $a, ':b', \":c\", x::INT, $$ :d $$ -- :e\n, $f /* :g */, t.a:b", ["a", "f"])
+    assert rewrite(sql, "dollar") == (
+        "SELECT $a, ':b', \":c\", x::INT, $$ :d $$ -- :e\n, $f /* :g */, t.a:b",
+        ["a", "f"],
+    )
     text, names = rewrite("SELECT :a, '100%'", "pyformat")
     assert text == "SELECT %(a)s, '100%%'" and names == ["a"]
     assert rewrite("SELECT :a", "colon") == ("SELECT :a", ["a"])
@@ -24,9 +27,17 @@ def test_bind_requires_every_name():
 
 @pytest.mark.parametrize(
     "type_, value, expected",
-    [("int", "42", 42), ("float", "1.5", 1.5), ("bool", "True", True), ("boolean", "false", False),
-     ("string", "x", "x"), ("date", "2024-01-02", date(2024, 1, 2)),
-     ("datetime", "2024-01-02 03:04:05", datetime(2024, 1, 2, 3, 4, 5)), ("int", 7, 7), ("whatever", "v", "v")],
+    [
+        ("int", "42", 42),
+        ("float", "1.5", 1.5),
+        ("bool", "True", True),
+        ("boolean", "false", False),
+        ("string", "x", "x"),
+        ("date", "2024-01-02", date(2024, 1, 2)),
+        ("datetime", "2024-01-02 03:04:05", datetime(2024, 1, 2, 3, 4, 5)),
+        ("int", 7, 7),
+        ("whatever", "v", "v"),
+    ],
 )
 def test_coerce_reads_what_the_official_client_sends(type_, value, expected):
     assert coerce(type_, value) == expected

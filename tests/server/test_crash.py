@@ -7,7 +7,6 @@ earlier COMPLETED result pages with identical content, and the store holds no or
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import signal
 import subprocess
@@ -38,8 +37,20 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> httpx.Client:
-        cmd = [sys.executable, "-m", "tui", "serve", "--port", str(self.port), "--api-key", KEY,
-               "--store", str(self.store), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            "--port",
+            str(self.port),
+            "--api-key",
+            KEY,
+            "--store",
+            str(self.store),
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = httpx.Client(base_url=self.url, headers={"Authorization": f"ApiKey {KEY}"}, timeout=30)
 
@@ -81,7 +92,9 @@ def test_sigkill_during_materialisation_never_corrupts_the_store(tmp_path):
     http = server.start()
     kept = {}
     for n in (1, 20_000, 70_000):
-        body = http.post(Q, json={"sql": {"query": f"SELECT i, i * i AS sq FROM range({n}) t(i)"}, "max_initial_results": 1}).json()
+        body = http.post(
+            Q, json={"sql": {"query": f"SELECT i, i * i AS sq FROM range({n}) t(i)"}, "max_initial_results": 1}
+        ).json()
         kept[body["query_id"]] = content_digest(http, body["query_id"])
     rng = random.Random(1234)
     interrupted = []
@@ -89,7 +102,12 @@ def test_sigkill_during_materialisation_never_corrupts_the_store(tmp_path):
         query_id = http.post(Q, json={"sql": {"query": BIG}, "async": True}).json()["query_id"]
         interrupted.append(query_id)
         # kill at a random moment while chunks are being written
-        wait_until(lambda: (http.get(f"{Q}/{quote(query_id, safe='')}").json()["data"]["stats"]["result_set_document_count"] or 0) > 0)
+        wait_until(
+            lambda: (
+                (http.get(f"{Q}/{quote(query_id, safe='')}").json()["data"]["stats"]["result_set_document_count"] or 0)
+                > 0
+            )
+        )
         time.sleep(rng.uniform(0, 0.4))
         server.kill()
         http.close()

@@ -12,7 +12,9 @@ from tests.server.test_queries import Q, q
 cursor_texts = st.one_of(
     st.text(max_size=70),
     st.binary(max_size=40).map(lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")),
-    st.integers(min_value=0, max_value=2**64 - 1).map(lambda n: base64.urlsafe_b64encode(b"\x01" + n.to_bytes(8, "big") + b"\0" * 16).decode().rstrip("=")),
+    st.integers(min_value=0, max_value=2**64 - 1).map(
+        lambda n: base64.urlsafe_b64encode(b"\x01" + n.to_bytes(8, "big") + b"\0" * 16).decode().rstrip("=")
+    ),
 )
 
 
@@ -29,7 +31,9 @@ def test_arbitrary_cursors(live_service):
             if cursor in genuine:
                 start = genuine.index(cursor)  # start cursor is row 0, next cursor is row 1
                 assert r.status_code == 200
-                assert [row["i"] for row in r.json()["results"]] == list(range(start + offset, min(start + offset + 5, 100)))
+                assert [row["i"] for row in r.json()["results"]] == list(
+                    range(start + offset, min(start + offset + 5, 100))
+                )
             elif cursor == "":
                 assert r.status_code == 200  # an empty cursor is no cursor: the first row
             else:

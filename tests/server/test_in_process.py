@@ -13,9 +13,13 @@ async def test_every_endpoint_in_process(embedded_service):
     async with httpx.AsyncClient(
         transport=embedded_service.transport, base_url=embedded_service.base_url, headers=embedded_service.headers
     ) as http:
-        body = (await http.post(Q, json={"sql": {"query": "SELECT * FROM range(30) t(i)"}, "max_initial_results": 10})).json()
+        body = (
+            await http.post(Q, json={"sql": {"query": "SELECT * FROM range(30) t(i)"}, "max_initial_results": 10})
+        ).json()
         path = f"{Q}/{quote(body['query_id'], safe='')}"
-        page = (await http.get(f"{path}/pages", params={"cursor": body["pagination"]["next_cursor"], "docs": 10})).json()
+        page = (
+            await http.get(f"{path}/pages", params={"cursor": body["pagination"]["next_cursor"], "docs": 10})
+        ).json()
         old_style = (await http.get(f"{path}/pages/{body['pagination']['next_cursor']}", params={"docs": 2})).json()
         info = (await http.get(path)).json()["data"]
         listed = (await http.get(Q)).json()["data"]

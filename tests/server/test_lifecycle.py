@@ -51,11 +51,15 @@ def test_finished_results_survive_a_restart(tmp_path):
     app = create_app(make_settings(store), DuckDBEngine(), make_keyring())
     with serve_in_thread(app) as url:
         with httpx.Client(base_url=url, headers={"Authorization": "ApiKey test-key-org-a"}) as http:
-            body = http.post(Q, json={"sql": {"query": "SELECT * FROM range(30000) t(i)"}, "max_initial_results": 10}).json()
+            body = http.post(
+                Q, json={"sql": {"query": "SELECT * FROM range(30000) t(i)"}, "max_initial_results": 10}
+            ).json()
     app2 = create_app(make_settings(store), DuckDBEngine(), make_keyring())
     with serve_in_thread(app2) as url:
         with httpx.Client(base_url=url, headers={"Authorization": "ApiKey test-key-org-a"}) as http:
-            page = http.get(f"{q(body['query_id'])}/pages", params={"cursor": body["pagination"]["next_cursor"], "docs": 5}).json()
+            page = http.get(
+                f"{q(body['query_id'])}/pages", params={"cursor": body["pagination"]["next_cursor"], "docs": 5}
+            ).json()
             listed = http.get(Q).json()["data"]
     assert page["results"] == [{"i": i} for i in range(10, 15)]
     assert page["results_total_doc_count"] == 30000
@@ -93,7 +97,13 @@ def test_quota_refuses_results_and_removes_partial_chunks(service_factory):
     service = service_factory(quota_bytes=200_000, chunk_rows=1024)
     with service.client() as http:
         small = http.post(Q, json={"sql": {"query": "SELECT 1 AS x"}}).json()["query_id"]
-        big = http.post(Q, json={"sql": {"query": "SELECT i, repeat('x', 100) AS s FROM range(100000) t(i)"}, "max_initial_results": 1})
+        big = http.post(
+            Q,
+            json={
+                "sql": {"query": "SELECT i, repeat('x', 100) AS s FROM range(100000) t(i)"},
+                "max_initial_results": 1,
+            },
+        )
         assert big.status_code == 400
         assert big.json()["type"] == "RESOURCEEXCEEDED"
         failed = [r for r in service.service.store.registry.with_status(QueryStatus.ERROR)]

@@ -14,7 +14,9 @@ from tests.server.test_queries import Q, q
 def stored(live_service):
     """A completed 25,000-row result and an HTTP client for it."""
     with live_service.client() as http:
-        body = http.post(Q, json={"sql": {"query": "SELECT i, i % 7 AS m FROM range(25000) t(i)"}, "max_initial_results": 100}).json()
+        body = http.post(
+            Q, json={"sql": {"query": "SELECT i, i % 7 AS m FROM range(25000) t(i)"}, "max_initial_results": 100}
+        ).json()
         yield http, body
 
 

@@ -97,8 +97,16 @@ def test_named_parameters_are_bound_not_spliced(live_service):
     with live_service.client() as http:
         body = http.post(Q, json={"sql": {"query": sql, "parameters": params}}).json()
     assert body["results"] == [
-        {"n": 4, "s": "it's ; DROP TABLE x --", "b": True, "d": "2024-01-02", "t": "2024-01-02T03:04:05.000000",
-         "f": 3.0, "literal": ":s", "cast": 1}
+        {
+            "n": 4,
+            "s": "it's ; DROP TABLE x --",
+            "b": True,
+            "d": "2024-01-02",
+            "t": "2024-01-02T03:04:05.000000",
+            "f": 3.0,
+            "literal": ":s",
+            "cast": 1,
+        }
     ]
 
 
@@ -130,7 +138,9 @@ def test_async_with_client_timeout_answers_in_full_when_fast(live_service):
 def test_info_and_list_show_the_query_newest_first(live_service):
     with live_service.client() as http:
         first = http.post(Q, json={"sql": {"query": "SELECT 1 AS a"}}).json()["query_id"]
-        second = http.post(Q, json={"sql": {"query": "SELECT * FROM range(7)"}, "max_initial_results": 2}).json()["query_id"]
+        second = http.post(Q, json={"sql": {"query": "SELECT * FROM range(7)"}, "max_initial_results": 2}).json()[
+            "query_id"
+        ]
         listed = http.get(Q).json()["data"]
         info = http.get(q(second)).json()["data"]
     assert [item["query_id"] for item in listed][:2] == [second, first]
@@ -192,7 +202,11 @@ def test_async_queries_are_not_held_to_the_unpaginated_limit(live_service):
     with live_service.client() as http:
         body = http.post(
             Q,
-            json={"sql": {"query": "SELECT * FROM range(150000) t(i)"}, "async": True, "async_options": {"client_timeout_ms": 20000}},
+            json={
+                "sql": {"query": "SELECT * FROM range(150000) t(i)"},
+                "async": True,
+                "async_options": {"client_timeout_ms": 20000},
+            },
         ).json()
     assert body["status"] == "COMPLETED"
     assert body["results_total_doc_count"] == 150_000

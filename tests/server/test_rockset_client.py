@@ -77,7 +77,7 @@ def test_offset_access_and_first_page_without_cursor(rs):
 
 
 def test_old_style_knobs_async_list_get_cancel(rs):
-    client, live = rs
+    client, _ = rs
     r = client.Queries.query(
         sql=QueryRequestSql(query="SELECT 2 AS two", initial_paginate_response_doc_count=2, paginate=True),
         _async=True,

@@ -31,7 +31,9 @@ def test_api_never_fails_and_matches_its_schema(fuzzed_service):
     assert len(operations) == 6  # every route is in the document, so every route is fuzzed
     auths = (fuzzed_service.headers, {"Authorization": "ApiKey wrong"}, {})
     with fuzzed_service.client() as http:  # a real stored result, so generated requests reach past the 404
-        stored = http.post("/v1/orgs/self/queries", json={"sql": {"query": "SELECT * FROM range(50) t(i)"}, "max_initial_results": 5}).json()
+        stored = http.post(
+            "/v1/orgs/self/queries", json={"sql": {"query": "SELECT * FROM range(50) t(i)"}, "max_initial_results": 5}
+        ).json()
     for operation in operations:
 
         @given(case=operation.as_strategy())

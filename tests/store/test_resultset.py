@@ -9,7 +9,9 @@ SCHEMA = pa.schema([pa.field("i", pa.int64()), pa.field("s", pa.string())])
 
 
 def batch(start: int, n: int) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict({"i": list(range(start, start + n)), "s": [f"r{k}" for k in range(start, start + n)]}, schema=SCHEMA)
+    return pa.RecordBatch.from_pydict(
+        {"i": list(range(start, start + n)), "s": [f"r{k}" for k in range(start, start + n)]}, schema=SCHEMA
+    )
 
 
 def write(directory, sizes, chunk_rows=100):

@@ -33,16 +33,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=os.environ.get("FOLIO_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FOLIO_PORT", "3000")))
     parser.add_argument("--api-key", action="append", default=[], metavar="KEY", help="admit KEY (repeatable)")
-    parser.add_argument("--keys-file", type=Path, default=os.environ.get("FOLIO_KEYS_FILE"),
-                        help="lines of 'key org [user]' (or 'sha256:<digest> org [user]')")
+    parser.add_argument(
+        "--keys-file",
+        type=Path,
+        default=os.environ.get("FOLIO_KEYS_FILE"),
+        help="lines of 'key org [user]' (or 'sha256:<digest> org [user]')",
+    )
     parser.add_argument("--demo", action="store_true", help="serve the generated demo database (commons._events)")
-    parser.add_argument("--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)")
+    parser.add_argument(
+        "--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)"
+    )
     parser.add_argument("--allow-writes", action="store_true", help="open the source read-write")
     parser.add_argument("--store", type=Path, default=None, metavar="DIR", help="where results are kept")
     parser.add_argument("--expiry", type=float, default=None, metavar="SECONDS", help="result lifetime (default 86400)")
     parser.add_argument("--sync-timeout", type=float, default=None, metavar="SECONDS", help="default 120")
     parser.add_argument("--async-timeout", type=float, default=None, metavar="SECONDS", help="default 1800")
-    parser.add_argument("--quota", type=parse_size, default=None, metavar="SIZE", help="disk quota for results, e.g. 20G")
+    parser.add_argument(
+        "--quota", type=parse_size, default=None, metavar="SIZE", help="disk quota for results, e.g. 20G"
+    )
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="queries executing at once")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 

@@ -22,8 +22,8 @@ __all__ = [
     "EngineError",
     "Execution",
     "ParameterError",
-    "SqlError",
     "SourceError",
+    "SqlError",
     "open_engine",
 ]
 

@@ -156,7 +156,7 @@ class DuckDBEngine(Engine):
         """Expose a Parquet/CSV/JSON file as view ``name`` (for ``folio data.parquet``)."""
         literal = str(path.resolve()).replace("'", "''")
         try:
-            self._con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM \'{literal}\'')
+            self._con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM '{literal}'")
         except duckdb.Error as exc:
             raise SqlError(f"cannot read {path}: {_message(exc)}") from None
 

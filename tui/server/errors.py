@@ -45,9 +45,7 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def error_body(
-    type_: str, message: str, *, line=None, column=None, query_id=None, **extra: Any
-) -> dict[str, Any]:
+def error_body(type_: str, message: str, *, line=None, column=None, query_id=None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "message": message,
         "type": type_,

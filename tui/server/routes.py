@@ -70,7 +70,9 @@ PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(dumps(body), status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        dumps(body), status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 def _json_with_rows(rows_json: bytes, body: dict[str, Any]) -> Response:
@@ -120,9 +122,17 @@ def _elapsed_ms(live: LiveQuery) -> int:
 
 def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) -> dict[str, Any]:
     status = live.record.status if live is not None else record.status
-    errors = [
-        {k: v for k, v in {**record.error, "status_code": _status_code(record.error.get("type"))}.items() if v is not None}
-    ] if record.error else []
+    errors = (
+        [
+            {
+                k: v
+                for k, v in {**record.error, "status_code": _status_code(record.error.get("type"))}.items()
+                if v is not None
+            }
+        ]
+        if record.error
+        else []
+    )
     return {
         "query_id": record.query_id,
         "status": status.value,
@@ -193,7 +203,11 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
         if record.status in (QueryStatus.ERROR, QueryStatus.CANCELLED):
             raise _query_failed(record)
         return _json(
-            {"query_id": record.query_id, "status": record.status.value, "stats": {"elapsed_time_ms": _elapsed_ms(live), "throttled_time_micros": 0}}
+            {
+                "query_id": record.query_id,
+                "status": record.status.value,
+                "stats": {"elapsed_time_ms": _elapsed_ms(live), "throttled_time_micros": 0},
+            }
         )
     record = service.store.registry.get(record.query_id) or record
     if record.status is not QueryStatus.COMPLETED:

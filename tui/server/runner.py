@@ -175,7 +175,9 @@ class Runner:
             if live.cancel_reason == "timeout":
                 self._fail(live, ErrorType.QUERY_TIMEOUT, _timeout_message(live.timeout_s))
             elif live.cancel_reason == "shutdown":
-                self._fail(live, ErrorType.INTERNALERROR, "the service stopped while this query was running; run it again")
+                self._fail(
+                    live, ErrorType.INTERNALERROR, "the service stopped while this query was running; run it again"
+                )
             else:
                 self._fail(live, None, "query cancelled", status=QueryStatus.CANCELLED)
         except SqlError as exc:

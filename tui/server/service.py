@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -38,7 +38,7 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_query_id() -> str:
@@ -214,7 +214,9 @@ def _columns(index: ResultIndex) -> list[dict[str, str]]:
 def _unfinished_error(record: QueryRecord) -> ApiError:
     error = record.error or {}
     if record.status is QueryStatus.CANCELLED:
-        return ApiError(400, ErrorType.QUERY_CANCELLED, "the query was cancelled; it has no results", query_id=record.query_id)
+        return ApiError(
+            400, ErrorType.QUERY_CANCELLED, "the query was cancelled; it has no results", query_id=record.query_id
+        )
     return ApiError(
         400,
         error.get("type") or ErrorType.QUERY_ERROR,

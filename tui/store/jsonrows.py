@@ -116,7 +116,9 @@ def _python_values(column: pa.ChunkedArray | pa.Array, field: pa.Field) -> list[
     if pa.types.is_floating(field.type):
         return [v if v is None or v - v == 0 else None for v in values]
     if pa.types.is_timestamp(field.type) or pa.types.is_date(field.type) or pa.types.is_time(field.type):
-        return _temporal_text(pa.chunked_array([column]) if isinstance(column, pa.Array) else column, field.type).to_pylist()
+        return _temporal_text(
+            pa.chunked_array([column]) if isinstance(column, pa.Array) else column, field.type
+        ).to_pylist()
     return values
 
 
@@ -168,8 +170,14 @@ def _with_nulls(fragments: pa.Array, source: pa.Array) -> pa.Array:
 def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
     """One JSON text per element of ``array`` (``null`` for nulls)."""
     type_ = array.type
-    if is_json_field(field) or pa.types.is_binary(type_) or pa.types.is_large_binary(type_) \
-            or pa.types.is_fixed_size_binary(type_) or pa.types.is_interval(type_) or pa.types.is_duration(type_):
+    if (
+        is_json_field(field)
+        or pa.types.is_binary(type_)
+        or pa.types.is_large_binary(type_)
+        or pa.types.is_fixed_size_binary(type_)
+        or pa.types.is_interval(type_)
+        or pa.types.is_duration(type_)
+    ):
         raise _NoKernel
     if pa.types.is_dictionary(type_):
         return _fragments(array.dictionary_decode(), pa.field(field.name, type_.value_type, metadata=field.metadata))
@@ -182,7 +190,9 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
     if pa.types.is_floating(type_):
         text = array.cast(pa.string())
         # Arrow writes 1.0 as "1"; keep floats recognisable as floats, as orjson does
-        text = pc.if_else(pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text)
+        text = pc.if_else(
+            pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text
+        )
         text = pc.if_else(pc.is_finite(array), text, pa.scalar(None, pa.string()))
         return pc.fill_null(text, _NULL)
     if pa.types.is_decimal(type_):

@@ -158,8 +158,12 @@ class Store:
     def writer(self, record: QueryRecord, schema: pa.Schema, on_chunk: Callable[[], None]) -> ResultWriter:
         if self.chunk_rows:
             return ResultWriter(
-                self.results / record.directory, schema, reserve=self.reserve, account=self.account,
-                on_chunk=on_chunk, chunk_rows=self.chunk_rows,
+                self.results / record.directory,
+                schema,
+                reserve=self.reserve,
+                account=self.account,
+                on_chunk=on_chunk,
+                chunk_rows=self.chunk_rows,
             )
         return ResultWriter(
             self.results / record.directory, schema, reserve=self.reserve, account=self.account, on_chunk=on_chunk
