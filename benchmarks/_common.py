@@ -29,24 +29,10 @@ def free_port() -> int:
 def folio_serve(*args: str, store: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """``folio serve ARGS`` on a free loopback port; yields (base URL, process)."""
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="folio-bench-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "tui",
-            "serve",
-            *args,
-            "--port",
-            str(port),
-            "--api-key",
-            API_KEY,
-            "--store",
-            str(store or Path(tmp) / "store"),
-            "--log-level",
-            "warning",
-        ]
-        log = open(Path(tmp) / "serve.log", "w+")  # a file, not a pipe nobody drains
-        proc = subprocess.Popen(cmd, cwd=ROOT, stderr=log, text=True)
+    with tempfile.TemporaryDirectory(prefix="folio-bench-") as tmp, open(Path(tmp) / "serve.log", "w+") as log:
+        cmd = [sys.executable, "-m", "tui", "serve", *args, "--port", str(port), "--api-key", API_KEY,
+               "--store", str(store or Path(tmp) / "store"), "--log-level", "warning"]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=ROOT, stderr=log, text=True)  # a file, not a pipe nobody drains
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 600
         while True:
@@ -63,7 +49,6 @@ def folio_serve(*args: str, store: Path | None = None) -> Iterator[tuple[str, su
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-            log.close()
 
 
 def rss_mib(pid: int) -> float:
