@@ -37,9 +37,9 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import API_KEY, folio_serve, machine, median, print_table  # noqa: E402
-from tui.store.jsonrows import documents_json  # noqa: E402
-from tui.store.resultset import INDEX_FILE, load_index, read_rows  # noqa: E402
+from benchmarks._common import API_KEY, folio_serve, machine, median, print_table
+from tui.store.jsonrows import documents_json
+from tui.store.resultset import INDEX_FILE, load_index, read_rows
 
 PAGE_ROWS = 20
 PAGES = (1, 100, 10_000, 100_000)
@@ -185,7 +185,16 @@ def main() -> None:
     print(f"{PAGE_ROWS} rows per page; median of {args.runs} interleaved runs after a warm-up; milliseconds\n")
     first = folio_ms[PAGES[0]]
     print_table(
-        ["page", "OFFSET", "keyset", "folio (HTTP)", "folio store", "OFFSET ÷ folio", "folio ÷ keyset", "folio vs page 1"],
+        [
+            "page",
+            "OFFSET",
+            "keyset",
+            "folio (HTTP)",
+            "folio store",
+            "OFFSET ÷ folio",
+            "folio ÷ keyset",
+            "folio vs page 1",
+        ],
         [
             [
                 f"{page:,}",

@@ -122,7 +122,7 @@ def test_every_type_maps_to_arrow_with_the_postgres_type_name(engine: PostgresEn
         "code": "abc",
         "flag": "x  ",  # char(3) is blank-padded by PostgreSQL
         "at": dt.datetime(2024, 1, 2, 3, 4, 5, 123456),
-        "at_tz": dt.datetime(2024, 1, 2, 1, 4, 5, tzinfo=dt.timezone.utc),
+        "at_tz": dt.datetime(2024, 1, 2, 1, 4, 5, tzinfo=dt.UTC),
         "day": dt.date(2024, 1, 2),
         "clock": dt.time(12, 34, 56, 500000),
         "span": "P1Y2M3DT4H5M6.5S",  # ISO 8601 duration, months kept
@@ -139,7 +139,7 @@ def test_every_type_maps_to_arrow_with_the_postgres_type_name(engine: PostgresEn
 
 def test_timestamptz_is_the_same_instant_whatever_the_session_time_zone(engine: PostgresEngine) -> None:
     table = run(engine, "SELECT '2024-06-01 12:00:00-07'::timestamptz AS t")
-    assert table.column("t")[0].as_py() == dt.datetime(2024, 6, 1, 19, 0, tzinfo=dt.timezone.utc)
+    assert table.column("t")[0].as_py() == dt.datetime(2024, 6, 1, 19, 0, tzinfo=dt.UTC)
 
 
 def test_numeric_keeps_exact_text_including_special_values(engine: PostgresEngine) -> None:
@@ -147,7 +147,9 @@ def test_numeric_keeps_exact_text_including_special_values(engine: PostgresEngin
     assert table.column("x").to_pylist() == ["0.10", "NaN", "-0.000000000000000000000000000001", "Infinity"]
 
 
-def test_other_types_come_back_as_postgres_text_with_their_type_name(engine: PostgresEngine, pg_admin: psycopg.Connection) -> None:
+def test_other_types_come_back_as_postgres_text_with_their_type_name(
+    engine: PostgresEngine, pg_admin: psycopg.Connection
+) -> None:
     pg_admin.execute("CREATE TYPE mood AS ENUM ('sad', 'happy')")
     table = run(
         engine,
@@ -155,9 +157,25 @@ def test_other_types_come_back_as_postgres_text_with_their_type_name(engine: Pos
         " ARRAY['sad'::mood] AS ms, ROW(1, 'a') AS rec, '12:00+02'::timetz AS tt, 5::money AS cash",
     )
     assert table.to_pylist() == [
-        {"ip": "10.1.2.3/8", "r": "[1,5)", "m": "happy", "ms": ["sad"], "rec": "(1,a)", "tt": "12:00:00+02", "cash": "$5.00"}
+        {
+            "ip": "10.1.2.3/8",
+            "r": "[1,5)",
+            "m": "happy",
+            "ms": ["sad"],
+            "rec": "(1,a)",
+            "tt": "12:00:00+02",
+            "cash": "$5.00",
+        }
     ]
-    assert [field_type_name(f) for f in table.schema] == ["inet", "int4range", "mood", "mood[]", "record", "timetz", "money"]
+    assert [field_type_name(f) for f in table.schema] == [
+        "inet",
+        "int4range",
+        "mood",
+        "mood[]",
+        "record",
+        "timetz",
+        "money",
+    ]
 
 
 def test_multidimensional_arrays_fail_with_a_clear_message(engine: PostgresEngine) -> None:
@@ -189,10 +207,10 @@ def test_typed_parameter_values(engine: PostgresEngine) -> None:
     table = run(
         engine,
         "SELECT :d::date + 1 AS d, :x::numeric * 2 AS x, :t::timestamptz AS t, :b::bool AS b",
-        {"d": dt.date(2024, 2, 28), "x": Decimal("0.1"), "t": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), "b": True},
+        {"d": dt.date(2024, 2, 28), "x": Decimal("0.1"), "t": dt.datetime(2024, 1, 1, tzinfo=dt.UTC), "b": True},
     )
     assert table.to_pylist() == [
-        {"d": dt.date(2024, 2, 29), "x": "0.2", "t": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), "b": True}
+        {"d": dt.date(2024, 2, 29), "x": "0.2", "t": dt.datetime(2024, 1, 1, tzinfo=dt.UTC), "b": True}
     ]
 
 
@@ -216,7 +234,7 @@ def consume_in_thread(execution: Execution) -> tuple[threading.Thread, dict[str,
         try:
             for _ in execution.batches():
                 pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=consume, daemon=True)
@@ -338,7 +356,9 @@ def test_writes_with_allow_writes(pg_dsn: str, pg_admin: psycopg.Connection) -> 
         table = run(eng, "INSERT INTO notes VALUES (2, 'b') RETURNING id, body")
         assert table.to_pylist() == [{"id": 2, "body": "b"}]
         # a data-modifying WITH cannot be a cursor; it still runs
-        table = run(eng, "WITH moved AS (UPDATE notes SET body = upper(body) RETURNING id) SELECT count(*) AS n FROM moved")
+        table = run(
+            eng, "WITH moved AS (UPDATE notes SET body = upper(body) RETURNING id) SELECT count(*) AS n FROM moved"
+        )
         assert table.to_pylist() == [{"n": 2}]
     finally:
         eng.close()

@@ -69,12 +69,39 @@ def test_declared_types_name_columns_and_values_pick_arrow_types(engine: SQLiteE
         "shout": (pa.string(), "TEXT"),
     }
     assert table.to_pylist() == [
-        {"id": 1, "name": "pen", "price": 10.0, "weight": 0.5, "added": "2024-01-02 03:04:05",
-         "photo": b"\x00\xff", "note": "a", "twice": 2, "shout": "PEN"},
-        {"id": 2, "name": "ink", "price": 10.25, "weight": 1.0, "added": None, "photo": None,
-         "note": "7", "twice": 4, "shout": "INK"},
-        {"id": 3, "name": None, "price": None, "weight": None, "added": None, "photo": None,
-         "note": None, "twice": 6, "shout": None},
+        {
+            "id": 1,
+            "name": "pen",
+            "price": 10.0,
+            "weight": 0.5,
+            "added": "2024-01-02 03:04:05",
+            "photo": b"\x00\xff",
+            "note": "a",
+            "twice": 2,
+            "shout": "PEN",
+        },
+        {
+            "id": 2,
+            "name": "ink",
+            "price": 10.25,
+            "weight": 1.0,
+            "added": None,
+            "photo": None,
+            "note": "7",
+            "twice": 4,
+            "shout": "INK",
+        },
+        {
+            "id": 3,
+            "name": None,
+            "price": None,
+            "weight": None,
+            "added": None,
+            "photo": None,
+            "note": None,
+            "twice": 6,
+            "shout": None,
+        },
     ]
 
 
@@ -139,7 +166,7 @@ def test_cancel_interrupts_a_running_statement(engine: SQLiteEngine) -> None:
         started.set()
         try:
             list(execution.batches())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=consume, daemon=True)

@@ -552,9 +552,7 @@ class PostgresEngine(Engine):
         try:
             conn = self._pool.getconn(self._acquire_timeout)
         except PoolTimeout:
-            raise EngineError(
-                f"all {self.max_connections} PostgreSQL connections are busy; try again later"
-            ) from None
+            raise EngineError(f"all {self.max_connections} PostgreSQL connections are busy; try again later") from None
         try:
             if first_keyword(sql) in _CURSOR_KEYWORDS:
                 execution = self._declare(conn, sql, text, values)
@@ -586,9 +584,7 @@ class PostgresEngine(Engine):
         if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
             raise SqlError(result.get_error_message() or "cannot describe the query's result")
         encoding = conn.info.encoding
-        fields = [
-            ((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)
-        ]
+        fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
         columns = _describe(conn, fields)
         return PostgresExecution(self, conn, cursor_name=name, columns=columns)
 

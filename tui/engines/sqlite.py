@@ -258,8 +258,9 @@ class SQLiteExecution(Execution):
             yield batch
             if len(rows) < fetch:
                 return
-            if batch.nbytes:
-                fetch = max(1, min(self._engine.batch_rows, int(self._engine.batch_bytes * batch.num_rows / batch.nbytes)))
+            if batch.nbytes:  # size the next fetch so a batch stays near BATCH_BYTES
+                per_row = batch.nbytes / batch.num_rows
+                fetch = max(1, min(self._engine.batch_rows, int(self._engine.batch_bytes / per_row)))
             if self._cancelled.is_set():
                 raise Cancelled("query cancelled")
             try:
