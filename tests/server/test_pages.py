@@ -118,3 +118,16 @@ def test_page_past_the_stored_rows_of_a_slow_query_is_not_ready(service_factory)
     assert r.status_code == 503
     assert r.json()["type"] == "NOT_READY"
     assert r.headers["retry-after"] == "1"
+
+
+def test_pages_asked_while_a_cancelled_query_is_torn_down_are_never_500(live_service):
+    sql = "SELECT i, repeat('x', 30) AS pad FROM range(2000000000) t(i)"
+    with live_service.client() as http:
+        for _ in range(5):
+            query_id = http.post(Q, json={"sql": {"query": sql}, "async": True}).json()["query_id"]
+            http.get(f"{q(query_id)}/pages", params={"docs": 10})  # rows exist
+            http.delete(q(query_id))
+            statuses = {http.get(f"{q(query_id)}/pages", params={"offset": o, "docs": 100}).status_code for o in range(0, 40000, 4000)}
+            assert statuses <= {200, 400}, statuses
+            final = http.get(f"{q(query_id)}/pages")
+            assert final.status_code == 400 and final.json()["type"] == "QUERY_CANCELLED"

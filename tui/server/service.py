@@ -185,9 +185,15 @@ class Service:
                 await live.wait_changed(remaining)
             if not live.finished.is_set() and live.index is not None:
                 index = live.index
-                rows = read_rows(self.store.path(record), index, position, docs)
-                columns = [{"name": f.name, "type": _type_name(f)} for f in index.schema]
-                return PageSlice(rows, position, None, live.record.status, columns)
+                try:
+                    rows = read_rows(self.store.path(record), index, position, docs)
+                except FileNotFoundError:
+                    # the query failed or was cancelled just now and its chunks are going
+                    rows = None
+                if rows is not None:
+                    columns = [{"name": f.name, "type": _type_name(f)} for f in index.schema]
+                    return PageSlice(rows, position, None, live.record.status, columns)
+                await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
         return self._stored_page(record, position, docs)
 
@@ -199,7 +205,12 @@ class Service:
             raise ApiError(
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             )
-        rows = read_rows(self.store.path(record), index, position, docs)
+        try:
+            rows = read_rows(self.store.path(record), index, position, docs)
+        except FileNotFoundError:  # dropped or expired between the lookup and the read
+            raise ApiError(
+                410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
+            ) from None
         return PageSlice(rows, position, index.rows, record.status, record.columns or _columns(index))
 
 

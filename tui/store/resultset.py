@@ -188,12 +188,17 @@ class ResultWriter:
 
 
 class _ChunkCache:
-    """Memory-mapped chunks, shared by every reader. Mapped pages are the page cache's, not
-    the heap's, so the bound here is on open mappings rather than on memory."""
+    """Memory-mapped chunks, shared by every reader.
 
-    def __init__(self, capacity: int = 512):
-        self._capacity = capacity
+    Mapped pages are the page cache's, not the heap's, but a process's RSS counts the ones it
+    has touched while they stay mapped. The bound is therefore on mapped bytes: a reader that
+    walks a whole 10M-row result holds a few dozen chunks mapped, not all of them.
+    """
+
+    def __init__(self, capacity_bytes: int = 64 * 1024 * 1024):
+        self._capacity = capacity_bytes
         self._items: OrderedDict[str, pa.RecordBatch] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, path: Path) -> pa.RecordBatch:
@@ -206,16 +211,19 @@ class _ChunkCache:
         source = pa.memory_map(key, "r")
         batch = pa.ipc.open_file(source).get_batch(0)
         with self._lock:
-            self._items[key] = batch
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = batch
+                self._bytes += batch.nbytes
+            while self._bytes > self._capacity and len(self._items) > 1:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= evicted.nbytes
         return batch
 
     def forget(self, directory: Path) -> None:
         prefix = str(directory) + os.sep
         with self._lock:
             for key in [k for k in self._items if k.startswith(prefix)]:
-                del self._items[key]
+                self._bytes -= self._items.pop(key).nbytes
 
 
 CHUNKS = _ChunkCache()
