@@ -24,7 +24,7 @@ Types (PostgreSQL → Arrow), chosen to be exact
   ``Infinity`` included). An unconstrained ``numeric`` has no fixed precision/scale, which an
   Arrow decimal needs, and a float would lose digits. ``money`` → string as well.
 * ``timestamp`` → ``timestamp[us]``; ``timestamptz`` → ``timestamp[us, tz=UTC]`` (the same
-  instant, served as ISO 8601 with ``+00:00``); ``date`` → ``date32``; ``time`` → ``time64[us]``;
+  instant, served as ISO 8601 in UTC); ``date`` → ``date32``; ``time`` → ``time64[us]``;
   ``timetz`` → string (``12:00:00+02``). Values Python cannot hold (``infinity``, years
   beyond 9999 or BC) fail the query with PostgreSQL's message; cast them to text to read them.
 * ``interval`` → string, an ISO 8601 duration written by PostgreSQL itself (the session runs
