@@ -64,4 +64,6 @@ async def embedded_service(
             settings = replace(settings, store_dir=Path(private))
             app = create_app(settings, engine, keyring, clock=clock)
         async with app.router.lifespan_context(app):
-            yield Embedded(app, api_key, EMBEDDED_URL, httpx.ASGITransport(app=app, raise_app_exceptions=False), settings.store_dir)
+            # app errors come back as 500 responses, as they would over a socket
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            yield Embedded(app, api_key, EMBEDDED_URL, transport, settings.store_dir)
