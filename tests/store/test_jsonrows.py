@@ -69,8 +69,11 @@ SELECT * FROM (VALUES
 """
 
 
-def test_fast_path_agrees_with_the_reference_path():
+def test_fast_path_agrees_with_the_reference_path(monkeypatch):
+    from tui.store import jsonrows
     from tui.store.jsonrows import dumps, to_documents
+
+    monkeypatch.setattr(jsonrows, "FAST_PATH_MIN_ROWS", 0)  # these tables are small
 
     for sql in (TRICKY, "SELECT * FROM range(3) t(i)"):
         execution = DuckDBEngine().start(sql, {})
@@ -82,9 +85,12 @@ def test_fast_path_agrees_with_the_reference_path():
             assert json.loads(documents_json(table.slice(offset, 2))) == reference[offset : offset + 2]
 
 
-def test_demo_rows_agree_between_paths(tmp_path):
+def test_demo_rows_agree_between_paths(tmp_path, monkeypatch):
     from tui.engines.demo import ensure_demo
+    from tui.store import jsonrows
     from tui.store.jsonrows import dumps, to_documents
+
+    monkeypatch.setattr(jsonrows, "FAST_PATH_MIN_ROWS", 0)
 
     execution = DuckDBEngine(ensure_demo(5000, tmp_path)).start("SELECT * FROM _events", {})
     table = pa.Table.from_batches(list(execution.batches()), schema=execution.schema)

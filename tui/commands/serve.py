@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"folio: preparing the demo database ({rows:,} rows; built once, then cached)…", file=sys.stderr)
             engine = DuckDBEngine(ensure_demo(rows))
         else:
-            engine = open_engine(source, allow_writes=args.allow_writes)
+            engine = open_engine(
+                source, allow_writes=args.allow_writes, max_connections=settings.max_concurrent_queries
+            )
     except (EngineError, ValueError, OSError) as exc:
         raise CommandError(str(exc), 2) from None
 

@@ -36,7 +36,7 @@ class SourceError(EngineError):
     """The SOURCE given on the command line cannot be opened."""
 
 
-def open_engine(source: str | None, *, allow_writes: bool = False) -> Engine:
+def open_engine(source: str | None, *, allow_writes: bool = False, max_connections: int | None = None) -> Engine:
     """An engine for ``source``.
 
     * nothing: in-memory DuckDB that reads Parquet/CSV/JSON files by path;
@@ -52,6 +52,8 @@ def open_engine(source: str | None, *, allow_writes: bool = False) -> Engine:
     if source.startswith(("postgresql://", "postgres://")):
         from tui.engines.postgres import PostgresEngine
 
+        if max_connections:  # one connection per query the service may run at once
+            return PostgresEngine(source, allow_writes=allow_writes, max_connections=max_connections)
         return PostgresEngine(source, allow_writes=allow_writes)
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
