@@ -129,7 +129,18 @@ def test_sidebar_with_mixed_states(snap_compare, tmp_path, fake_clock):
 
     async def run_before(pilot):
         await connected(pilot)
-        await until(pilot, lambda: len(pilot.app.sidebar.entries) == 5 and "ERROR" in {e.status for e in pilot.app.sidebar.entries})
+        expected = ["RUNNING", "CANCELLED", "ERROR", "COMPLETED", "COMPLETED"]
+
+        def settled_states() -> bool:
+            entries = pilot.app.sidebar.entries
+            return [e.status for e in entries] == expected and entries[0].rows is not None
+
+        for _ in range(200):  # the server settles the cancel and the failure in the background
+            pilot.app.refresh_queries()
+            await settle(pilot)
+            if settled_states():
+                break
+        assert settled_states()
         # time passes: the oldest result expires while shown
         fake_clock.advance(minutes=2)
         pilot.app.sidebar.tick()

@@ -146,6 +146,8 @@ class FolioApp(App[None]):
         self.max_pages = max_pages
         self.export_dir = export_dir or Path.cwd()
         self.current: CurrentQuery | None = None
+        self._can_cancel = False
+        self._status_shown: tuple[str, str] = ("", "")
         self.history: list[str] = self.user_state.load_history()
         self.parameter_values: dict[str, str] = self.user_state.load_parameters()
         self.connection_problem: Problem | None = None
@@ -250,46 +252,61 @@ class FolioApp(App[None]):
     # Status line
 
     def _update_status(self, text: str | None = None) -> None:
-        self.refresh_bindings()  # F7 (cancel) shows only while a query runs
-        status = self.status_line
-        status.set_classes("")
+        can_cancel = self.current is not None and self.current.status in RUNNING_STATES
+        if can_cancel != self._can_cancel:
+            # F7 (cancel) shows in the footer only while a query runs; the footer rebuilds
+            # itself on this, so only when it changes
+            self._can_cancel = can_cancel
+            self.refresh_bindings()
         if text is not None:
-            status.update(text)
+            self._set_status(text, "")
+        else:
+            self._set_status(self._status_text(), self._status_class())
+
+    def _set_status(self, text: str, css_class: str) -> None:
+        # One line of fixed height: no layout needed, and nothing at all if nothing changed.
+        if (text, css_class) == self._status_shown:
             return
+        self._status_shown = (text, css_class)
+        status = self.status_line
+        for name in ("-error", "-running", "-done"):
+            status.set_class(name == css_class, name)
+        status.update(text, layout=False)
+
+    def _status_class(self) -> str:
+        current = self.current
+        if self.connection_problem is not None or (current is not None and current.problem is not None):
+            return "-error"
+        if current is None or current.status == "CANCELLED":
+            return ""
+        return "-running" if current.status in RUNNING_STATES else "-done"
+
+    def _status_text(self) -> str:
         now = self.clock()
         current = self.current
         if self.connection_problem is not None:
             problem = self.connection_problem
-            status.add_class("-error")
-            status.update(f"✗ {problem.title}: {_first_line(problem.message)}")
-            return
+            return f"✗ {problem.title}: {_first_line(problem.message)}"
         if current is None:
             where = f"{self.where} · " if self.where else ""
-            status.update(f"{where}ready · F1 help")
-            return
+            return f"{where}ready · F1 help"
         qid = short_id(current.query_id)
         if current.problem is not None:
             problem = current.problem
             at = ""
             if problem.line is not None:
                 at = f" at line {problem.line}" + (f", column {problem.column}" if problem.column is not None else "")
-            status.add_class("-error")
-            status.update(f"✗ {problem.title}{at}: {_first_line(problem.message)}")
-            return
+            return f"✗ {problem.title}{at}: {_first_line(problem.message)}"
         if current.status in RUNNING_STATES:
             elapsed = human_duration((now - current.started_at).total_seconds())
             rows = f" · {self.grid.known_rows:,}+ rows so far" if self.grid.known_rows else ""
-            status.add_class("-running")
-            status.update(f"▶ {current.status} {elapsed}{rows} · {qid} · F7 cancel")
-            return
+            return f"▶ {current.status} {elapsed}{rows} · {qid} · F7 cancel"
         rows = current.rows if current.rows is not None else self.grid.row_count
         took = f" in {human_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
         verb = "re-opened" if current.reopened else current.status
         if current.status == "CANCELLED":
-            status.update(f"■ CANCELLED · {rows:,} rows kept · {qid}")
-            return
-        status.add_class("-done")
-        status.update(f"✓ {verb}{took} · {rows:,} rows · {qid}")
+            return f"■ CANCELLED · {rows:,} rows kept · {qid}"
+        return f"✓ {verb}{took} · {rows:,} rows · {qid}"
 
     def _show_problem(self, problem: Problem, *, toast: bool = True) -> None:
         if toast:

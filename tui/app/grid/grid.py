@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -242,10 +243,24 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._offsets = offsets  # offsets[i] = start of column i + 1 in the scrolling part
         self._scroll_width = x
         self._strips.clear()
-        self.virtual_size = Size(self._fixed_width + self._scroll_width, rows + self.HEADER_HEIGHT)
+        self._resize_virtual(Size(self._fixed_width + self._scroll_width, rows + self.HEADER_HEIGHT))
         self.cursor_row = min(self.cursor_row, max(rows - 1, 0))
         self._update_title()
         self.refresh()
+
+    def _resize_virtual(self, size: Size) -> None:
+        old = self.virtual_size
+        if size == old:
+            return
+        viewport = self.scrollable_content_region.height
+        if size.width == old.width and self.show_vertical_scrollbar and min(old.height, size.height) > viewport:
+            # Only the row count changed (a running query grows), and the scrollbars stay as
+            # they are: update them without the screen-wide layout that setting the reactive
+            # would cause several times a second.
+            self.set_reactive(ResultsGrid.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def _update_title(self) -> None:
         rows = self.row_count
@@ -458,28 +473,26 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     def _header_line(self, y: int, width: int, base: Style) -> Strip:
         style = base + self._style("header" if y == 0 else "type")
-        cursor = base + self._style("cursor")
-        cells: list[Segment] = []
+        cursor = style + self._style("cursor")
+        cells: list[tuple[str, Style]] = []
         for i, (name, type_) in enumerate(self.columns):
             text = name if y == 0 else type_.lower()
-            cell_style = style + cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
-            if self._numeric[i]:
-                cells.append(Segment(" " + fit_right(text, self._widths[i]) + " ", cell_style))
-            else:
-                cells.append(Segment(" " + fit(text, self._widths[i]) + " ", cell_style))
-        gutter = Segment(fit_right("#" if y == 0 else "", self._gutter - 1) + " ", base + self._style("gutter"))
-        return self._join([gutter, cells[0]], cells[1:], width, base)
+            cell_style = cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
+            aligned = fit_right(text, self._widths[i]) if self._numeric[i] else fit(text, self._widths[i])
+            cells.append((f" {aligned} ", cell_style))
+        gutter = (fit_right("#" if y == 0 else "", self._gutter - 1) + " ", base + self._style("gutter"))
+        return self._line(gutter, cells, width, base, int(self.scroll_offset.x))
 
     def _row_line(
         self, row: int, data: dict[str, Any] | None, cursor_col: int, scroll_x: int, width: int, base: Style
     ) -> Strip:
         on_cursor_row = cursor_col >= 0
         row_style = base + self._style("cursor-row") if on_cursor_row else base
-        gutter = Segment(fit_right(str(row + 1), self._gutter - 1) + " ", row_style + self._style("gutter"))
-        cells: list[Segment] = []
+        gutter = (fit_right(str(row + 1), self._gutter - 1) + " ", row_style + self._style("gutter"))
         placeholder = row_style + self._style("placeholder")
         null = row_style + self._style("null")
         cursor = row_style + self._style("cursor")
+        cells: list[tuple[str, Style]] = []
         for i, (name, _) in enumerate(self.columns):
             w = self._widths[i]
             if data is None:
@@ -491,18 +504,41 @@ class ResultsGrid(ScrollView, can_focus=True):
                 text = fit_right(text, w) if self._numeric[i] and value is not None else fit(text, w)
             if i == cursor_col:
                 style = cursor
-            cells.append(Segment(f" {text} ", style))
-        return self._join([gutter, cells[0]], cells[1:], width, base, scroll_x)
+            cells.append((f" {text} ", style))
+        return self._line(gutter, cells, width, base, scroll_x)
 
-    def _join(
-        self, fixed: list[Segment], scrolling: list[Segment], width: int, base: Style, scroll_x: int | None = None
+    def _line(
+        self,
+        gutter: tuple[str, Style],
+        cells: list[tuple[str, Style]],
+        width: int,
+        base: Style,
+        scroll_x: int,
     ) -> Strip:
-        if scroll_x is None:
-            scroll_x = int(self.scroll_offset.x)
-        visible = max(0, self.scrollable_content_region.width - self._fixed_width)
-        moving = Strip(scrolling, self._scroll_width).crop(scroll_x, scroll_x + visible)
-        return Strip.join([Strip(fixed, self._fixed_width), moving]).adjust_cell_length(width, base).simplify()
+        """One line: the gutter and first cell stay put, the other cells scroll by ``scroll_x``.
 
+        Only the visible part of each cell becomes a segment (no cropping of a full-width strip
+        afterwards): a line costs what is on screen, however many columns the result has.
+        """
+        segments = [Segment(*gutter), Segment(*cells[0])] if cells else [Segment(*gutter)]
+        used = self._fixed_width
+        left = scroll_x
+        right = scroll_x + max(0, self.scrollable_content_region.width - self._fixed_width)
+        for i, (text, style) in enumerate(cells[1:]):
+            start = self._offsets[i]
+            end = self._offsets[i + 1]
+            if end <= left:
+                continue
+            if start >= right:
+                break
+            if start < left or end > right:
+                text = _crop(text, max(0, left - start), min(end, right) - start)
+            segments.append(Segment(text, style))
+            used += cell_len(text)
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+            used = width
+        return Strip(segments, used)
     # ------------------------------------------------------------------------------------------
     # Moving
 
@@ -646,3 +682,11 @@ class ResultsGrid(ScrollView, can_focus=True):
     def action_export(self) -> None:
         if self.has_result:
             self.post_message(ExportRequested(self.key))
+
+
+def _crop(text: str, start: int, end: int) -> str:
+    """Cells ``start`` .. ``end`` of ``text``."""
+    if text.isascii():
+        return text[start:end]
+    # wide characters: cut by cells (Strip.crop pads a split wide character with a space)
+    return "".join(segment.text for segment in Strip([Segment(text)]).crop(start, end))

@@ -38,6 +38,7 @@ class QueriesSidebar(Vertical):
         self._gone: dict[str, QueryEntry] = {}
         self.offline: str | None = None
         self.loaded = False
+        self._note: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="queries-list")
@@ -78,15 +79,26 @@ class QueriesSidebar(Vertical):
 
     def refresh_entries(self) -> None:
         option_list = self.query_one(OptionList)
-        highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
         now = self._clock()
         width = max(10, option_list.scrollable_content_region.width - 2 or 30)
-        option_list.clear_options()
-        option_list.add_options([Option(self._prompt(entry, now, width), id=entry.query_id) for entry in self.entries])
-        if self.entries:
-            ids = [entry.query_id for entry in self.entries]
-            option_list.highlighted = ids.index(highlighted) if highlighted in ids else 0
-        self.border_title = f"Queries ({len(self.entries)})" if self.entries else "Queries"
+        prompts = [self._prompt(entry, now, width) for entry in self.entries]
+        ids = [entry.query_id for entry in self.entries]
+        shown = [option_list.get_option_at_index(i).id for i in range(option_list.option_count)]
+        if ids == shown:
+            # Same queries in the same order (the countdown ticked, a status changed): replace
+            # the prompts in place, which repaints the list without a screen layout.
+            for index, prompt in enumerate(prompts):
+                if str(option_list.get_option_at_index(index).prompt) != str(prompt):
+                    option_list.replace_option_prompt_at_index(index, prompt)
+        else:
+            highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
+            option_list.clear_options()
+            option_list.add_options([Option(prompt, id=query_id) for prompt, query_id in zip(prompts, ids, strict=True)])
+            if ids:
+                option_list.highlighted = ids.index(highlighted) if highlighted in ids else 0
+        title = f"Queries ({len(self.entries)})" if self.entries else "Queries"
+        if self.border_title != title:
+            self.border_title = title
         self._render_note()
 
     def _prompt(self, entry: QueryEntry, now, width: int) -> Text:
@@ -114,15 +126,17 @@ class QueriesSidebar(Vertical):
         return text
 
     def _render_note(self) -> None:
-        note = self.query_one("#queries-note", Static)
         if self.offline:
-            note.update(Text(f"offline: {self.offline}", style="bold red"))
+            note = Text(f"offline: {self.offline}", style="bold red")
         elif not self.loaded:
-            note.update(Text("loading…", style="dim"))
+            note = Text("loading…", style="dim")
         elif not self.entries:
-            note.update(Text("no stored queries yet", style="dim"))
+            note = Text("no stored queries yet", style="dim")
         else:
-            note.update(Text("enter open · d cancel/drop", style="dim"))
+            note = Text("enter open · d cancel/drop", style="dim")
+        if note != self._note:
+            self._note = note
+            self.query_one("#queries-note", Static).update(note)
 
     # --- actions
 
