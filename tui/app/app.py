@@ -65,6 +65,7 @@ from tui.app.source import (
     QueryRows,
     info_error,
     info_rows,
+    parse_ts,
     status_name,
     to_row_page,
 )
@@ -147,6 +148,7 @@ class FolioApp(App[None]):
         self.export_dir = export_dir or Path.cwd()
         self.current: CurrentQuery | None = None
         self._can_cancel = False
+        self._pending_run: RunRequested | None = None
         self._status_shown: tuple[str, str] = ("", "")
         self.history: list[str] = self.user_state.load_history()
         self.parameter_values: dict[str, str] = self.user_state.load_parameters()
@@ -216,7 +218,7 @@ class FolioApp(App[None]):
         assert self._connect is not None
         try:
             async with self._connect() as source:
-                self.post_message(SourceReady(source))
+                self.post_message(SourceReady(source, getattr(self._connect, "where", "")))
                 await self._release_source.wait()
         except asyncio.CancelledError:
             raise
@@ -225,7 +227,13 @@ class FolioApp(App[None]):
 
     def on_source_ready(self, message: SourceReady) -> None:
         self.source = message.source
+        if message.where and message.where != self.where:
+            self.where = message.where
+            self.editor.border_title = f"SQL · {self.where}"
         self._source_ready()
+        if self._pending_run is not None:
+            pending, self._pending_run = self._pending_run, None
+            self.post_message(pending)
 
     def on_source_failed(self, message: SourceFailed) -> None:
         problem = describe(message.error)
@@ -318,7 +326,12 @@ class FolioApp(App[None]):
     def on_run_requested(self, message: RunRequested) -> None:
         message.stop()
         if self.source is None:
-            self.notify("Not connected yet.", severity="warning", timeout=3)
+            if self._connect is not None and self.connection_problem is None:
+                # still starting the service: run it as soon as it is up
+                self._pending_run = message
+                self._update_status("connecting… the query runs as soon as the service is up")
+            else:
+                self.notify("Not connected.", severity="warning", timeout=3)
             return
         names = parameters(message.sql)
         if not names:
@@ -569,8 +582,6 @@ class FolioApp(App[None]):
         self.workers.cancel_group(self, "watch")
         query_id = str(info.query_id)
         submitted = getattr(info, "submitted_at", None)
-        from tui.wire import parse_ts
-
         started = parse_ts(submitted) if submitted else self.clock()
         self.current = CurrentQuery(query_id, str(info.sql or ""), started, status, reopened=True)
         if status == "ERROR":

@@ -1,12 +1,17 @@
 """How the app gets its data source: the only place ``tui.app`` touches ``tui.server``.
 
-Both factories return an async context manager yielding a :class:`~tui.client.QueryClient`;
-the app enters it inside its own event loop (see ``FolioApp._hold_source``), so the embedded
-service's lifespan and the client's connection pool live and die with the app.
+A connection is a callable returning an async context manager that yields a
+:class:`~tui.client.QueryClient`; the app enters it inside its own event loop (see
+``FolioApp._hold_source``), so the embedded service's lifespan and the client's connection pool
+live and die with the app. :class:`Connection` also does the slow part of starting — importing
+the client and the service (FastAPI, pydantic), reading settings, opening the database — off
+the event loop, after the first screen is painted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -23,6 +28,7 @@ def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> Callabl
 
     @asynccontextmanager
     async def connect() -> AsyncIterator[Any]:
+        await asyncio.to_thread(importlib.import_module, "tui.server.embedded")
         from tui.client import QueryClient
         from tui.server.embedded import embedded_service
 
@@ -31,3 +37,57 @@ def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> Callabl
                 yield client
 
     return connect
+
+
+class Connection:
+    """``folio [SOURCE] [--server URL --api-key KEY] [--demo]`` as a connection for the app.
+
+    ``where`` says what it connected to, once it has (the settings may come from the
+    environment or ``.env``, which are read only when connecting).
+    """
+
+    def __init__(
+        self,
+        *,
+        server: str | None = None,
+        api_key: str | None = None,
+        source: str | None = None,
+        demo_path: str | None = None,
+        demo_rows: int | None = None,
+        allow_writes: bool = False,
+    ) -> None:
+        self.server = server
+        self.api_key = api_key
+        self.source = source
+        self.demo_path = demo_path
+        self.demo_rows = demo_rows
+        self.allow_writes = allow_writes
+        self.where = f"demo _events ({demo_rows:,} rows)" if demo_path else ""
+
+    def _resolve(self) -> tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]:
+        """Runs in a thread: reads settings, imports the client (and the service if needed)."""
+        if self.demo_path:
+            from tui.engines.duckdb import DuckDBEngine
+
+            return self.where, embedded(DuckDBEngine(self.demo_path))
+        from tui.config import resolve_settings
+
+        settings = resolve_settings(self.server, self.api_key, self.source)
+        if settings.server is not None:
+            if not settings.api_key:
+                raise ValueError("a server is configured but no API key: pass --api-key or set FOLIO_API_KEY")
+            return settings.server, remote(settings.server, settings.api_key)
+        from tui.engines import open_engine
+
+        engine = open_engine(settings.source, allow_writes=self.allow_writes)
+        where = f"embedded {settings.source}" if settings.source else "embedded DuckDB"
+        return where, embedded(engine)
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Any]:
+        self.where, connect = await asyncio.to_thread(self._resolve)
+        async with connect() as client:
+            yield client
+
+    def __call__(self) -> AbstractAsyncContextManager[Any]:
+        return self._connect()

@@ -8,6 +8,7 @@ client over the real service (in-process), and nothing here imports httpx or the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from tui.app.grid.pages import RowPage
@@ -89,3 +90,9 @@ def info_bytes(info: Any) -> int | None:
 def info_error(info: Any) -> Any | None:
     errors = getattr(info, "query_errors", None) or []
     return errors[0] if errors else None
+
+
+def parse_ts(text: str) -> datetime:
+    """A Rockset timestamp (``2026-11-22T12:00:00Z``). The same as ``tui.wire.parse_ts``, kept
+    here so the app paints its first screen before pydantic is even imported."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -7,8 +7,10 @@
   ``SELECT * FROM _events`` in the editor;
 * ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…``: embedded mode over that source.
 
-Slow preparation (building the demo database, once) happens here, before Textual starts, with
-a message on stderr; the app itself then starts in a fraction of a second.
+Only building the demo database (once, then cached) happens before the screen appears, with a
+message on stderr. Everything else slow — importing the client and the service, reading the
+settings, opening the database — happens after the first paint (``tui.app.connect``), so the
+editor is on screen in a fraction of a second; a setting that cannot work is shown in the app.
 """
 
 from __future__ import annotations
@@ -35,52 +37,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.config import ConfigError, resolve_settings
-
-    if args.demo and args.source:
-        raise CommandError("give either --demo or a SOURCE, not both", 2)
+    if args.demo and (args.source or args.server):
+        raise CommandError("--demo runs embedded over the demo database: give no SOURCE or --server with it", 2)
     if args.demo_rows is not None and not args.demo:
         raise CommandError("--demo-rows needs --demo", 2)
-    try:
-        settings = resolve_settings(args.server, args.api_key, args.source)
-    except ConfigError as exc:
-        raise CommandError(str(exc), 2) from None
+    if args.source and args.server:
+        raise CommandError("give either a SOURCE (embedded mode) or --server, not both", 2)
+
+    from tui.app.connect import Connection
 
     sql = args.sql
-    if settings.server is not None and not args.demo:
-        if not settings.api_key:
-            raise CommandError("a server is configured but no API key: pass --api-key or set FOLIO_API_KEY", 2)
-        from tui.app.connect import remote
+    if args.demo:
+        from tui.engines.demo import DEFAULT_ROWS, DEMO_SQL, cache_dir, ensure_demo
 
-        connect = remote(settings.server, settings.api_key)
-        where = settings.server
+        rows = args.demo_rows if args.demo_rows is not None else DEFAULT_ROWS
+        if rows < 0:
+            raise CommandError("--demo-rows must be 0 or more", 2)
+        if not (cache_dir() / f"demo-{rows}.duckdb").exists():
+            print(f"folio: building the demo database ({rows:,} rows; once, then cached)…", file=sys.stderr)
+        try:
+            path = ensure_demo(rows)
+        except OSError as exc:
+            raise CommandError(f"cannot build the demo database: {exc}", 1) from None
+        connection = Connection(demo_path=str(path), demo_rows=rows)
+        sql = sql if sql is not None else DEMO_SQL
     else:
-        connect, where, demo_sql = _embedded(args, settings.source)
-        sql = sql if sql is not None else demo_sql
+        connection = Connection(
+            server=args.server, api_key=args.api_key, source=args.source, allow_writes=args.allow_writes
+        )
 
     from tui.app import FolioApp
     from tui.app.state import default_state_dir
 
-    app = FolioApp(connect=connect, sql=sql, where=where, state_dir=default_state_dir())
+    app = FolioApp(connect=connection, sql=sql, where=connection.where, state_dir=default_state_dir())
     app.run()
     return int(app.return_code or 0)
-
-
-def _embedded(args: argparse.Namespace, source: str | None):  # type: ignore[no-untyped-def]
-    from tui.app.connect import embedded
-    from tui.engines import EngineError, open_engine
-
-    try:
-        if args.demo:
-            from tui.engines.demo import DEFAULT_ROWS, DEMO_SQL, cache_dir, ensure_demo
-            from tui.engines.duckdb import DuckDBEngine
-
-            rows = args.demo_rows if args.demo_rows is not None else DEFAULT_ROWS
-            if not (cache_dir() / f"demo-{rows}.duckdb").exists():
-                print(f"folio: building the demo database ({rows:,} rows; once, then cached)…", file=sys.stderr)
-            engine = DuckDBEngine(ensure_demo(rows))
-            return embedded(engine), f"demo _events ({rows:,} rows)", DEMO_SQL
-        engine = open_engine(source, allow_writes=args.allow_writes)
-    except (EngineError, ValueError, OSError) as exc:
-        raise CommandError(str(exc), 2) from None
-    return embedded(engine), f"embedded {source}" if source else "embedded DuckDB", None

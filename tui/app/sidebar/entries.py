@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.app.source import info_bytes, info_rows, status_name
-from tui.wire import parse_ts
+from tui.app.source import info_bytes, info_rows, parse_ts, status_name
 
 STATUS_STYLES = {
     "QUEUED": "yellow",
