@@ -241,3 +241,87 @@ async def test_buffer_and_history_survive_a_restart(service, make_app):
             await pilot.press("enter")
             await pilot.pause()
             assert "remembered" in again.editor.text
+
+
+async def test_go_to_row_copy_and_row_detail(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, range_sql(100_000))
+            await until(pilot, lambda: app.grid.total == 100_000)
+            app.grid.focus()
+            before = len(page_requests(service.requests))
+            await pilot.press("ctrl+g")
+            await pilot.press(*"54321", "enter")
+            await settle(pilot)
+            assert app.grid.cursor_row == 54_320
+            size = app.grid.page_size
+            # the page holding the row, fetched by its offset, then at most its near neighbour
+            start = 54_320 // size * size
+            fetched = page_requests(service.requests)[before:]
+            assert fetched[0] == (start, size)
+            assert set(fetched) <= {(start - size, size), (start, size), (start + size, size)}
+            await pilot.press("right", "c")
+            assert app.clipboard == "row 54320"
+            await pilot.press("y")
+            assert app.clipboard == '{"i":54320,"label":"row 54320"}'
+            await pilot.press("enter")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "DetailScreen"
+            assert "54320" in str(app.screen.query_one("#detail-body").query_one("Static").render())
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is app.screen_stack[0]
+
+
+async def test_export_through_the_client_with_progress(service, make_app, tmp_path):
+    target = tmp_path / "out" / "result.csv"
+    target.parent.mkdir()
+    async with service.client() as client:
+        app = make_app(client, export_dir=target.parent)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, range_sql(25_000))
+            await until(pilot, lambda: app.grid.total == 25_000)
+            app.grid.focus()
+            await pilot.press("e")
+            await pilot.pause()
+            path_input = app.screen.query_one("#export-path")
+            path_input.value = str(target)
+            await pilot.press("enter")
+            await until(pilot, lambda: target.exists(), timeout=60)
+            await settle(pilot)
+    lines = target.read_text().splitlines()
+    assert lines[0].replace('"', "") == "i,label" and len(lines) == 25_001
+    assert lines[-1].replace('"', "") == "24999,row 24999"
+
+
+async def test_nothing_typed_crashes_it(service, make_app):
+    import random
+
+    keys = ["up", "down", "left", "right", "pageup", "pagedown", "home", "end", "enter", "escape", "tab",
+            "f2", "f3", "f4", "f5", "f7", "f8", "f9", "ctrl+g", "ctrl+b", "c", "y", "v", "e", "d", "r", "x", "1", ";",
+            "question_mark", "f1", "backspace", "ctrl+j", "space"]
+    chooser = random.Random(4)
+    async with service.client() as client:
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await run_sql(pilot, range_sql(3_000))
+            for _ in range(300):
+                await pilot.press(chooser.choice(keys))
+            await settle(pilot)
+            assert app.is_running
+            while app.screen is not app.screen_stack[0]:
+                app.pop_screen()
+                await pilot.pause()
+            await run_sql(pilot, "SELECT 'still here' AS s")
+            assert "still here" in grid_text(app)
+
+
+async def test_no_colour_terminal(service, make_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await run_sql(pilot, range_sql(10))
+            assert "row 9" in grid_text(app)
+            assert app.no_color

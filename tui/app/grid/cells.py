@@ -63,7 +63,8 @@ def fit(text: str, width: int) -> str:
     length = cell_len(text)
     if length <= width:
         return text + " " * (width - length)
-    return set_cell_size(text, width - 1) + ELLIPSIS
+    cut = set_cell_size(text, width - 1).rstrip(" ") + ELLIPSIS  # a split wide character pads
+    return cut + " " * (width - cell_len(cut))
 
 
 def fit_right(text: str, width: int) -> str:

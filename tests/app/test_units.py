@@ -1,0 +1,138 @@
+"""The app's pure parts: no Textual, no service."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tui.app.editor.params import parse_value
+from tui.app.editor.statements import Statement, error_position, parameters, split_statements, statement_at
+from tui.app.grid.cells import NULL, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
+from tui.app.grid.pages import PageCache
+from tui.app.problems import describe
+from tui.app.sidebar.entries import QueryEntry, human_bytes, human_duration
+from tui.app.state import UserState
+from tui.wire import QueryInfo
+
+BUFFER = """SELECT 1;
+-- a comment; with a semicolon
+SELECT ':not_a_param;' AS s, :p, x::INTEGER
+FROM t WHERE y = :q AND z = :p;
+
+"""
+
+
+def test_statements_respect_strings_and_comments():
+    statements = split_statements(BUFFER)
+    assert [s.sql.splitlines()[0] for s in statements] == ["SELECT 1", "-- a comment; with a semicolon"]
+    second = statements[1]
+    assert (second.line, second.column) == (1, 0)
+    assert parameters(second.sql) == ["p", "q"]
+
+
+def test_statement_under_the_cursor():
+    assert statement_at(BUFFER, 3).sql == "SELECT 1"
+    assert statement_at(BUFFER, BUFFER.index(";") + 1).sql == "SELECT 1"  # just after its ;
+    assert statement_at(BUFFER, BUFFER.index("FROM t")).sql.endswith("z = :p")
+    assert statement_at(BUFFER, len(BUFFER)).sql.endswith("z = :p")  # trailing blank lines
+    assert statement_at("", 0) is None
+
+
+def test_error_positions_map_back_onto_the_buffer():
+    statement = Statement("SELECT 1,\n  2 3", line=4, column=6, start=0, end=0)
+    assert error_position(statement, 1, 3) == (4, 8)  # first line: shifted by the start column
+    assert error_position(statement, 2, 5) == (5, 4)
+    assert error_position(statement, None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("42", 42), ("-7", -7), ("4.5", 4.5), ("1e3", 1000.0), ("true", True), ("FALSE", False),
+     ("null", None), ("'42'", "42"), ('"x"', "x"), ("hello", "hello"), ("", "")],
+)
+def test_parameter_values(text, value):
+    assert parse_value(text) == value
+    assert type(parse_value(text)) is type(value)
+
+
+def test_cells():
+    assert cell_text(None) == NULL
+    assert cell_text(True) == "true"
+    assert cell_text({"a": [1, 2], "b": None}) == '{"a":[1,2],"b":null}'
+    assert cell_text("two\nlines\tand tab") == "two↵lines and tab"
+    assert fit("abcdef", 4) == "abc…"
+    assert fit("ab", 4) == "ab  "
+    assert fit_right("7", 3) == "  7"
+    assert fit("日本語テキスト", 6) == "日本… "  # wide characters are cut by cells
+    assert is_numeric_type("BIGINT") and is_numeric_type("DECIMAL(10,2)") and not is_numeric_type("STRUCT(a INT)")
+    assert not is_numeric_type("INTEGER[]")
+    widths = column_widths([("id", "BIGINT"), ("ts", "TIMESTAMP"), ("s", "VARCHAR")], [{"id": 1, "ts": "x", "s": "y" * 100}])
+    assert widths == [6, 19, 40]
+    assert infer_columns([{"a": None}, {"a": 1, "b": "x"}]) == [("a", "int"), ("b", "string")]
+
+
+def test_page_cache_is_bounded_and_keeps_what_is_shown():
+    cache = PageCache(page_size=10, max_pages=3)
+    for index in range(5):
+        cache.put(index, [{"i": index * 10 + k} for k in range(10)], complete=True, keep=[0])
+    assert len(cache) == 3 and 0 in cache and 4 in cache
+    assert cache.row(41) == {"i": 41} and cache.row(15) is None
+    assert cache.page_range(5, 25) == range(0, 3)
+    assert cache.begin(7) and not cache.begin(7)
+    cache.end(7)
+    assert cache.begin(7)
+
+
+def test_sidebar_entries_count_down_with_the_clock():
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    info = QueryInfo.model_validate(
+        {
+            "query_id": "0123456789abcdef",
+            "status": "COMPLETED",
+            "sql": "SELECT 1",
+            "submitted_at": "2026-11-22T11:59:00Z",
+            "expires_at": "2026-11-23T11:59:30Z",
+            "stats": {"elapsed_time_ms": 1500, "result_set_document_count": 1234567, "result_set_bytes_size": 5 * 1024**3},
+        }
+    )
+    entry = QueryEntry.from_info(info)
+    assert entry.rows_text() == "1,234,567 rows" and human_bytes(entry.bytes) == "5.0 GB"
+    assert entry.elapsed(now) == "1.5 s"
+    assert entry.expiry(now) == "expires in 23h 59m"
+    assert entry.expiry(now + timedelta(hours=23, minutes=59)) == "expires in 30s"
+    assert entry.state(now + timedelta(days=1)) == "EXPIRED"
+    assert human_duration(0.25) == "250 ms" and human_duration(125) == "2m 05s" and human_duration(3 * 86400) == "3d 00h"
+
+
+def test_user_state_round_trips_and_tolerates_a_readonly_place(tmp_path):
+    state = UserState(tmp_path / "state")
+    assert state.load_buffer() is None and state.load_history() == []
+    state.save_buffer("SELECT 1")
+    history = state.add_history([], "SELECT 1")
+    history = state.add_history(history, "SELECT 2")
+    history = state.add_history(history, "SELECT 1")
+    state.save_parameters({"n": "41"})
+    again = UserState(tmp_path / "state")
+    assert again.load_buffer() == "SELECT 1"
+    assert again.load_history() == ["SELECT 2", "SELECT 1"]
+    assert again.load_parameters() == {"n": "41"}
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    assert UserState(blocked).save_buffer("x") is False  # no exception: remembering is optional
+    assert UserState(None).save_buffer("x") is False
+
+
+def test_problems_are_described_by_class_name():
+    class Unreachable(Exception):
+        pass
+
+    class QueryError(Exception):
+        def __init__(self):
+            super().__init__("boom")
+            self.message, self.line, self.column = "boom", 2, 5
+
+    assert describe(Unreachable("refused")).kind == "unavailable"
+    problem = describe(QueryError())
+    assert (problem.kind, problem.title, problem.line, problem.column) == ("sql", "SQL error", 2, 5)
+    assert describe(ValueError("x")).kind == "other"
