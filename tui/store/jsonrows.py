@@ -155,15 +155,17 @@ def _temporal_text(column: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa
 
 def _quoted(text: pa.Array) -> pa.Array:
     """JSON string literals for UTF-8 ``text``: escape backslash, quote and control characters."""
-    text = pc.replace_substring(text, "\\", "\\\\")
-    text = pc.replace_substring(text, '"', '\\"')
-    if pc.any(pc.match_substring_regex(text, "[\\x00-\\x1f]")).as_py():
+    if pc.any(pc.match_substring_regex(text, '["\\\\\\x00-\\x1f]')).as_py():  # rare: most text needs no escape
+        text = pc.replace_substring(text, "\\", "\\\\")
+        text = pc.replace_substring(text, '"', '\\"')
         for ch in _CONTROL:
             text = pc.replace_substring(text, ch, _CONTROL_ESCAPES.get(ch, f"\\u{ord(ch):04x}"))
     return pc.binary_join_element_wise(_QUOTE, text, _QUOTE, "")
 
 
 def _with_nulls(fragments: pa.Array, source: pa.Array) -> pa.Array:
+    if not source.null_count:
+        return fragments
     return pc.fill_null(pc.if_else(source.is_valid(), fragments, pa.scalar(None, pa.string())), _NULL)
 
 
