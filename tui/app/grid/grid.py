@@ -295,6 +295,8 @@ class ResultsGrid(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._update_title()
+        # ask for the rows now, not when the next frame paints (up to a frame later)
+        self._request_pages()
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
