@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
@@ -96,7 +97,6 @@ class CurrentQuery:
     elapsed_ms: int | None = None
     problem: Problem | None = None
     reopened: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class FolioApp(App[None]):
@@ -149,6 +149,7 @@ class FolioApp(App[None]):
         self.current: CurrentQuery | None = None
         self._can_cancel = False
         self._pending_run: RunRequested | None = None
+        self._save_timer: Timer | None = None
         self._status_shown: tuple[str, str] = ("", "")
         self.history: list[str] = self.user_state.load_history()
         self.parameter_values: dict[str, str] = self.user_state.load_parameters()
@@ -246,6 +247,9 @@ class FolioApp(App[None]):
         self._release_source.set()
         self.exit()
 
+    def on_unmount(self) -> None:
+        self._save_buffer()
+
     def _save_buffer(self) -> None:
         try:
             self.user_state.save_buffer(self.editor.text)
@@ -253,8 +257,11 @@ class FolioApp(App[None]):
             pass
 
     def on_text_area_changed(self, event: QueryEditor.Changed) -> None:
-        # Saving on every edit is cheap (one small file) and survives a killed terminal.
-        self.user_state.save_buffer(event.text_area.text)
+        # Saved half a second after the last edit (and on quit): survives a killed terminal
+        # without writing a file per keystroke.
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(0.5, self._save_buffer)
 
     # ------------------------------------------------------------------------------------------
     # Status line
@@ -316,9 +323,8 @@ class FolioApp(App[None]):
             return f"■ CANCELLED · {rows:,} rows kept · {qid}"
         return f"✓ {verb}{took} · {rows:,} rows · {qid}"
 
-    def _show_problem(self, problem: Problem, *, toast: bool = True) -> None:
-        if toast:
-            self.notify(problem.message, title=problem.title, severity="error", timeout=8)
+    def _show_problem(self, problem: Problem) -> None:
+        self.notify(problem.message, title=problem.title, severity="error", timeout=8)
 
     # ------------------------------------------------------------------------------------------
     # Running queries

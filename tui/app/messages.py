@@ -51,14 +51,6 @@ class ExportRequested(Message):
     key: str
 
 
-@dataclass
-class CursorMoved(Message):
-    """The grid's cursor or the rows it shows changed (the app updates counts, not the grid)."""
-
-    row: int
-    column: int
-
-
 # --- editor → app -----------------------------------------------------------------------------
 
 

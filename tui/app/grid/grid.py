@@ -26,7 +26,7 @@ from textual.strip import Strip
 from tui.app.clock import Clock, system_clock
 from tui.app.grid.cells import cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
 from tui.app.grid.pages import PageCache, RowPage, RowSource
-from tui.app.messages import CursorMoved, ExportRequested, GridProblem, PageFailed, PageLoaded
+from tui.app.messages import ExportRequested, GridProblem, PageFailed, PageLoaded
 from tui.app.problems import kind_of
 
 #: rows per page the grid asks for: several screens' worth. A page's cost is mostly per
@@ -111,7 +111,6 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.columns: list[tuple[str, str]] = []
         self._widths: list[int] = []
         self._numeric: list[bool] = []
-        self._sampled = False
         self.total: int | None = None
         #: rows known to exist (all of them once ``total`` is known)
         self.known_rows = 0
@@ -119,8 +118,6 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.cache = PageCache(page_size, max_pages)
         self._retry_at: dict[int, float] = {}
         self.last_page_ms: float | None = None
-        #: every page request this grid made, as (generation, page index): tests read it
-        self.requests: list[tuple[int, int]] = []
         self.hint = "Run a query: ctrl+enter (or ctrl+j / F5) in the editor"
         #: what the title says while the row count is not known yet
         self.pending_label = "running"
@@ -151,7 +148,6 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._source = source
         self.key = key
         self.columns = list(columns or [])
-        self._sampled = False
         self.total = total
         self.known_rows = total or 0
         self.running = running and total is None
@@ -229,7 +225,6 @@ class ResultsGrid(ScrollView, can_focus=True):
     def _set_widths(self, sample: list[dict[str, Any]]) -> None:
         self._widths = column_widths(self.columns, sample)
         self._numeric = [is_numeric_type(type_) for _, type_ in self.columns]
-        self._sampled = bool(sample)
 
     def _relayout(self) -> None:
         rows = self.row_count
@@ -298,9 +293,6 @@ class ResultsGrid(ScrollView, can_focus=True):
         # ask for the rows now, not when the next frame paints (up to a frame later)
         self._request_pages()
 
-    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_x(old_value, new_value)
-
     # ------------------------------------------------------------------------------------------
     # Fetching pages
 
@@ -341,7 +333,6 @@ class ResultsGrid(ScrollView, can_focus=True):
     def _fetch(self, index: int) -> None:
         if self._source is None or not self.cache.begin(index):
             return
-        self.requests.append((self._generation, index))
         self.run_worker(
             self._load_page(self._source, self._generation, index),
             group="pages",
@@ -384,7 +375,6 @@ class ResultsGrid(ScrollView, can_focus=True):
             # because only the first page was measured would be silently misleading.
             sample = column_widths(self.columns, page.rows[:200])
             self._widths = [max(old, new) for old, new in zip(self._widths, sample, strict=True)]
-            self._sampled = True
         if page.total is not None:
             self.total = page.total
             self.running = False
@@ -557,7 +547,6 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._strips.clear()
         self.refresh()
-        self.post_message(CursorMoved(self.cursor_row, self.cursor_col))
 
     def _scroll_to_cursor(self) -> None:
         body = self.body_height
