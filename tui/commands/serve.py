@@ -123,7 +123,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"folio: API key: {shown}", file=sys.stderr)
         print(f"folio: try: curl -H 'Authorization: ApiKey {shown}' {url}/v1/orgs/self/queries", file=sys.stderr)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=10)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=10,
+            # longer than clients' idle pools keep connections, so the server is not
+            # the side that closes one just as a request is sent on it
+            timeout_keep_alive=75,
+        )
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 2) from None
     return 0
