@@ -74,7 +74,7 @@ def describe(error: BaseException) -> Problem:
     if kind == "unauthorized":
         message = f"{message} — check --api-key / FOLIO_API_KEY"
     elif kind == "unavailable":
-        message = f"{message} — folio keeps trying; nothing is lost"
+        message = f"{message} — is the server running? folio recovers when it is back"
     return Problem(kind, message, _int_or_none(getattr(error, "line", None)), _int_or_none(getattr(error, "column", None)))
 
 

@@ -9,7 +9,9 @@ cache bound, never on the size of the result.
 
 from __future__ import annotations
 
+import textwrap
 import time
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
@@ -462,7 +464,7 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     def _hint_line(self, y: int, width: int, base: Style) -> Strip:
         # the hint may be a server's error message: several lines, shown as they are
-        lines = self.hint.split("\n")
+        lines = _wrap(self.hint, max(10, width - 4))
         if 1 <= y <= len(lines):
             return self._text_line(f"  {lines[y - 1]}", width, base + self._style("hint"))
         return Strip.blank(width, base)
@@ -685,3 +687,13 @@ def _crop(text: str, start: int, end: int) -> str:
         return text[start:end]
     # wide characters: cut by cells (Strip.crop pads a split wide character with a space)
     return "".join(segment.text for segment in Strip([Segment(text)]).crop(start, end))
+
+
+@lru_cache(maxsize=8)
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of ``text`` no wider than ``width``; short lines (a caret under an error) kept as
+    they are."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(textwrap.wrap(line, width, subsequent_indent="  ") if cell_len(line) > width else [line])
+    return lines
