@@ -212,12 +212,17 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     record = service.store.registry.get(record.query_id) or record
     if record.status is not QueryStatus.COMPLETED:
         raise _query_failed(record)
-    total = record.row_count or 0
-    if initial is None and is_async and total > DEFAULT_PAGE_DOCS:
+    if initial is None and is_async and (record.row_count or 0) > DEFAULT_PAGE_DOCS:
         initial = DEFAULT_PAGE_DOCS  # an async query that finished in time but is large: paginate it
-    docs = total if initial is None else initial
-    page = await service.page(record, None, 0, docs)
-    body_out: dict[str, Any] = {
+    return await _completed(request, service, record, initial)
+
+
+async def _completed(request: Request, service: Service, record: QueryRecord, initial: int | None) -> Response:
+    """The full answer to a query that completed: all its rows, or the first ``initial`` and a
+    cursor to the rest."""
+    total = record.row_count or 0
+    page = await service.page(record, None, 0, total if initial is None else initial)
+    body: dict[str, Any] = {
         "query_id": record.query_id,
         "status": record.status.value,
         "collections": [],
@@ -226,10 +231,10 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
         "stats": {"elapsed_time_ms": record.elapsed_ms or 0, "throttled_time_micros": 0},
     }
     if initial is not None:
-        body_out["pagination"] = _pagination(request, service, record, page, max(initial, 1))
+        body["pagination"] = _pagination(request, service, record, page, max(initial, 1))
         if not page.rows.num_rows:
-            body_out["pagination"]["start_cursor"] = service.cursor(record, 0) if total else None
-    return _json_with_rows(documents_json(page.rows), body_out)
+            body["pagination"]["start_cursor"] = service.cursor(record, 0) if total else None
+    return _json_with_rows(documents_json(page.rows), body)
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
