@@ -62,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
         connection = Connection(demo_path=str(path), demo_rows=rows)
         sql = sql if sql is not None else DEMO_SQL
     else:
+        if args.source and "://" not in args.source:
+            from pathlib import Path
+
+            if not Path(args.source).expanduser().exists() and not args.allow_writes:
+                raise CommandError(f"no such file: {args.source}", 2)
         connection = Connection(
             server=args.server, api_key=args.api_key, source=args.source, allow_writes=args.allow_writes
         )
