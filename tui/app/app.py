@@ -320,8 +320,8 @@ class FolioApp(App[None]):
         took = f" in {human_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
         verb = "re-opened" if current.reopened else current.status
         if current.status == "CANCELLED":
-            return f"■ CANCELLED · {rows:,} rows kept · {qid}"
-        return f"✓ {verb}{took} · {rows:,} rows · {qid}"
+            return f"■ CANCELLED · {_rows(rows)} kept · {qid}"
+        return f"✓ {verb}{took} · {_rows(rows)} · {qid}"
 
     def _show_problem(self, problem: Problem) -> None:
         self.notify(problem.message, title=problem.title, severity="error", timeout=8)
@@ -770,6 +770,10 @@ class FolioApp(App[None]):
             if loop.time() > deadline:
                 raise TimeoutError(f"still busy: {[w.name for w in workers]}")
             await asyncio.sleep(0.02)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def _first_line(text: str) -> str:

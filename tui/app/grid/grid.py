@@ -163,6 +163,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False)
         if first is not None and (first.rows or first.total is not None):
             self._take_page(first, elapsed_ms=first.elapsed_ms)
+        if self.total == 0 and not self.columns:
+            self.hint = "The statement returned no rows."
         self._relayout()
 
     def clear(self, hint: str | None = None) -> None:

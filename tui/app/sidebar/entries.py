@@ -128,7 +128,7 @@ class QueryEntry:
         if self.rows is None:
             return "– rows"
         suffix = "+" if self.status in ("QUEUED", "RUNNING") else ""
-        return f"{self.rows:,}{suffix} rows"
+        return f"{self.rows:,}{suffix} {'row' if self.rows == 1 and not suffix else 'rows'}"
 
     def sort_key(self) -> float:
         # newest first; ties keep the server's own order (the sort is stable)
