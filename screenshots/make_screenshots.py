@@ -97,7 +97,6 @@ async def main(rows: int) -> None:
         async def keys(pilot) -> None:
             await pilot.press("f1")
 
-        await shoot(make_app(db, store), "running", running)
         await shoot(make_app(db, store), "results", results)
         await shoot(make_app(db, store), "end", last_rows)
         await shoot(make_app(db, store), "detail", detail)
@@ -105,6 +104,8 @@ async def main(rows: int) -> None:
         await shoot(make_app(db, store, bad), "error", sql_error)
         await shoot(make_app(db, store), "help", keys)
         await shoot(make_app(db, store), "small-80x24", results, size=(80, 24))
+        # last: leaving the app stops its embedded service, and with it the running query
+        await shoot(make_app(db, store), "running", running)
 
 
 if __name__ == "__main__":
