@@ -31,6 +31,33 @@ from benchmarks._common import API_KEY, folio_serve, print_table
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+def fuzz_operation(operation, url: str, good: dict, stored: dict, examples: int) -> tuple[int, list[str]]:
+    """Send ``examples`` generated cases of one operation; return requests sent and failures."""
+    sent, failures = 0, []
+
+    def send(case, headers: dict) -> None:
+        nonlocal sent
+        sent += 1
+        try:
+            case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
+        except Exception as exc:  # record and go on: the run reports every failure
+            failures.append(f"{case.method} {case.formatted_path}: {str(exc).splitlines()[0]}")
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def fuzz(case):
+        for headers in (good, {"Authorization": "ApiKey wrong"}, {}):
+            send(case, headers)
+        if case.path_parameters and "query_id" in case.path_parameters and case.method != "DELETE":
+            case.path_parameters["query_id"] = stored["query_id"]
+            if "cursor" in case.path_parameters:
+                case.path_parameters["cursor"] = stored["pagination"]["next_cursor"]
+            send(case, good)
+
+    fuzz()
+    return sent, failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=2000)
@@ -46,33 +73,10 @@ def main() -> None:
         rows = []
         for result in schema.get_all_operations():
             operation = result.ok()
-            sent, failures = 0, []
             started = time.monotonic()
-
-            @given(case=operation.as_strategy())
-            @settings(max_examples=args.examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-            def fuzz(case, failures=failures):
-                nonlocal sent
-                variants = [good, {"Authorization": "ApiKey wrong"}, {}]
-                for headers in variants:
-                    sent += 1
-                    try:
-                        case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
-                    except Exception as exc:  # record and go on: the run reports every failure
-                        failures.append(f"{case.method} {case.formatted_path}: {str(exc).splitlines()[0]}")
-                if case.path_parameters and "query_id" in case.path_parameters and case.method != "DELETE":
-                    case.path_parameters["query_id"] = stored["query_id"]
-                    if "cursor" in case.path_parameters:
-                        case.path_parameters["cursor"] = stored["pagination"]["next_cursor"]
-                    sent += 1
-                    try:
-                        case.call_and_validate(base_url=url, headers=good, checks=CHECKS)
-                    except Exception as exc:
-                        failures.append(f"{case.method} {case.formatted_path}: {str(exc).splitlines()[0]}")
-
-            fuzz()
-            rows.append([f"{operation.method.upper()} {operation.path}", f"{sent:,}", len(failures),
-                         f"{time.monotonic() - started:.0f}"])
+            sent, failures = fuzz_operation(operation, url, good, stored, args.examples)
+            seconds = time.monotonic() - started
+            rows.append([f"{operation.method.upper()} {operation.path}", f"{sent:,}", len(failures), f"{seconds:.0f}"])
             for failure in failures[:5]:
                 print("FAILURE", failure)
     print_table(["operation", "requests", "failures", "seconds"], rows)
