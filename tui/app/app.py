@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -42,6 +42,7 @@ from tui.app.messages import (
     ExportProgress,
     ExportRequested,
     GridProblem,
+    GridRecovered,
     QueriesListed,
     QueriesListFailed,
     QueryFailed,
@@ -76,6 +77,8 @@ from tui.app.state import UserState
 #: then arrives complete, with its first page, in one round trip; a big one shows its first
 #: rows as soon as they exist through a page request).
 RUN_WAIT_MS = 50
+#: A terminal with fewer rows than this gets a one-line editor, so the grid still shows rows.
+SHORT_TERMINAL_ROWS = 16
 #: How often the queries sidebar asks the server for its list, and how often a running query's
 #: progress is polled.
 LIST_EVERY_S = 3.0
@@ -155,6 +158,8 @@ class FolioApp(App[None]):
         self.parameter_values: dict[str, str] = self.user_state.load_parameters()
         self.connection_problem: Problem | None = None
         self._release_source = asyncio.Event()
+        #: the query whose "re-run?" question is on screen (asked once, however many pages fail)
+        self._rerun_offered: str | None = None
 
     # ------------------------------------------------------------------------------------------
     # Layout
@@ -190,11 +195,15 @@ class FolioApp(App[None]):
         self.call_after_refresh(self._cursor_to_end)
         shown = self._sidebar_shown if self._sidebar_shown is not None else self.size.width >= 110
         self.sidebar.set_class(not shown, "-hidden")
+        self.set_class(self.size.height < SHORT_TERMINAL_ROWS, "-short")
         if self.source is None and self._connect is not None:
             self._update_status("connecting…")
             self._hold_source()
         else:
             self._source_ready()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT_TERMINAL_ROWS, "-short")
 
     def _cursor_to_end(self) -> None:
         if self.editor.cursor_location == (0, 0):
@@ -519,6 +528,20 @@ class FolioApp(App[None]):
             return
         self._show_problem(problem)
 
+    def on_grid_recovered(self, message: GridRecovered) -> None:
+        self._connected_again()
+        if self.sidebar.offline:
+            self.refresh_queries()
+
+    def _connected_again(self) -> None:
+        """The server answers again: say so and let the grid retry what it could not fetch."""
+        if self.connection_problem is None or self.connection_problem.kind not in ("unavailable", "timeout"):
+            return
+        self.connection_problem = None
+        self._update_status()
+        self.grid.retry_now()
+        self.notify("Connected again.", timeout=3)
+
     def _offer_rerun(self, query_id: str, sql: str, message: str) -> None:
         from tui.app.confirm import ConfirmScreen
 
@@ -526,15 +549,20 @@ class FolioApp(App[None]):
         if self.current is not None and self.current.query_id == query_id:
             self.current.problem = Problem("expired", message)
         self._update_status()
-        if not sql:
+        self.sidebar.mark_expired(query_id)
+        if not sql or self._rerun_offered == query_id:
             return
+        self._rerun_offered = query_id
 
         def answer(yes: bool | None) -> None:
+            self._rerun_offered = None
             if yes:
                 self.post_message(RerunRequested(sql))
 
         self.push_screen(
-            ConfirmScreen("Result expired", f"The result of {short_id(query_id)} expired.\nRun its SQL again?", yes="Re-run"),
+            ConfirmScreen(
+                "Result expired", f"The result of {short_id(query_id)} expired.\nRun its SQL again?", yes="Re-run"
+            ),
             answer,
         )
 
@@ -554,12 +582,7 @@ class FolioApp(App[None]):
 
     def on_queries_listed(self, message: QueriesListed) -> None:
         self.sidebar.show(message.queries)
-        if self.connection_problem is not None and self.connection_problem.kind in ("unavailable", "timeout"):
-            # the server answers again: say so and let the grid retry what it could not fetch
-            self.connection_problem = None
-            self._update_status()
-            self.grid.refresh()
-            self.notify("Connected again.", timeout=3)
+        self._connected_again()
 
     def on_queries_list_failed(self, message: QueriesListFailed) -> None:
         problem = describe(message.error)

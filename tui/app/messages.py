@@ -47,6 +47,13 @@ class GridProblem(Message):
 
 
 @dataclass
+class GridRecovered(Message):
+    """A page arrived after pages had failed: the server answers again."""
+
+    key: str
+
+
+@dataclass
 class ExportRequested(Message):
     key: str
 

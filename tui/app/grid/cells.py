@@ -18,6 +18,16 @@ ELLIPSIS = "…"
 #: A cell never grows wider than this; the full value is one Enter away.
 MAX_WIDTH = 40
 MIN_WIDTH = 4
+#: A value's text is cut to this many characters before it is measured or drawn: a cell shows
+#: at most MAX_WIDTH cells of it, and measuring a 10 MB string on every paint would stall the UI.
+MAX_CELL_CHARS = 1_000
+#: The detail view shows at most this many characters of one string value (and of the whole
+#: text): laying out megabytes of text would freeze the UI. It says when it cut.
+DETAIL_CHARS = 20_000
+DETAIL_TOTAL_CHARS = 200_000
+#: The most characters copied to the terminal's clipboard (OSC 52 sends them base64-encoded
+#: through the terminal, which may drop a larger sequence altogether).
+COPY_LIMIT = 1_000_000
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Right-aligned types: a name that *starts* numeric (``STRUCT(a INT)`` is not a number).
@@ -46,10 +56,9 @@ def cell_text(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, (dict, list)):
-        text = compact_json(value)
-    else:
-        text = str(value)
+    text = compact_json(value) if isinstance(value, (dict, list)) else str(value)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[:MAX_CELL_CHARS] + ELLIPSIS
     # One value is one line: newlines and control characters must not break the row.
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda m: "↵" if m.group() == "\n" else " ", text)
@@ -128,6 +137,25 @@ def json_type(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def shorten_strings(value: Any, limit: int = DETAIL_CHARS) -> tuple[Any, int]:
+    """``value`` with every string longer than ``limit`` characters cut to ``limit`` (and ``…``),
+    and the length of the longest string cut (0 when nothing was)."""
+    if isinstance(value, str):
+        return (value[:limit] + ELLIPSIS, len(value)) if len(value) > limit else (value, 0)
+    if isinstance(value, dict):
+        longest = 0
+        items = {}
+        for key, item in value.items():
+            items[key], cut = shorten_strings(item, limit)
+            longest = max(longest, cut)
+        return (items, longest) if longest else (value, 0)
+    if isinstance(value, list):
+        pairs = [shorten_strings(item, limit) for item in value]
+        longest = max((cut for _, cut in pairs), default=0)
+        return ([item for item, _ in pairs], longest) if longest else (value, 0)
+    return value, 0
 
 
 def pretty_json(value: Any) -> str:

@@ -1,4 +1,9 @@
-"""A row or a cell in full: JSON pretty-printed, scrollable, dismissed with escape."""
+"""A row or a cell in full: JSON pretty-printed, scrollable, dismissed with escape.
+
+"In full" within bounds: a string of megabytes is shown up to its first
+:data:`~tui.app.grid.cells.DETAIL_CHARS` characters, and the view says so; laying out all of it
+would freeze the UI. Copying takes the whole value, or says it is too large for the terminal.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,26 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.app.grid.cells import compact_json, pretty_json
+from tui.app.grid.cells import COPY_LIMIT, DETAIL_CHARS, DETAIL_TOTAL_CHARS, compact_json, pretty_json, shorten_strings
+
+
+def copy_text(value: Any) -> str:
+    """What copying ``value`` puts on the clipboard."""
+    return "" if value is None else value if isinstance(value, str) else compact_json(value)
+
+
+def shown_text(value: Any) -> tuple[str, str]:
+    """The text the detail view shows for ``value``, and a note saying what was cut ("" if
+    nothing was)."""
+    shortened, longest = shorten_strings(value, DETAIL_CHARS)
+    text = shortened if isinstance(shortened, str) else pretty_json(shortened)
+    note = ""
+    if longest:
+        note = f"truncated: a value of {longest:,} characters is shown up to its first {DETAIL_CHARS:,}"
+    if len(text) > DETAIL_TOTAL_CHARS:
+        note = f"truncated: the first {DETAIL_TOTAL_CHARS:,} of {len(text):,} characters are shown"
+        text = text[:DETAIL_TOTAL_CHARS]
+    return text, note
 
 
 class DetailScreen(ModalScreen[None]):
@@ -24,17 +48,17 @@ class DetailScreen(ModalScreen[None]):
         super().__init__()
         self.title_text = title
         self.value = value
+        self.text, self.note = shown_text(value)
 
     def compose(self) -> ComposeResult:
-        text = self.value if isinstance(self.value, str) else pretty_json(self.value)
-        body = (
-            Static(text, markup=False)
-            if isinstance(self.value, str)
-            else Static(JSON(text))
-        )
+        plain = isinstance(self.value, str) or bool(self.note)
+        body = Static(self.text, markup=False) if plain else Static(JSON(self.text))
         with Vertical(id="detail-dialog", classes="dialog") as dialog:
             dialog.border_title = self.title_text
             dialog.border_subtitle = "esc close · c copy"
+            if self.note:
+                whole = " · c copies it whole" if len(copy_text(self.value)) <= COPY_LIMIT else ""
+                yield Static(self.note + whole, id="detail-note", markup=False)
             with VerticalScroll(id="detail-body"):
                 yield body
         yield Footer()
@@ -46,6 +70,7 @@ class DetailScreen(ModalScreen[None]):
         self.dismiss(result)
 
     def action_copy(self) -> None:
-        value = self.value
-        self.app.copy_to_clipboard(value if isinstance(value, str) else compact_json(value))
-        self.notify("Copied", timeout=2)
+        from tui.app.grid.grid import copy_or_refuse
+
+        if copy_or_refuse(self, copy_text(self.value)):
+            self.notify("Copied", timeout=2)

@@ -24,12 +24,13 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tui.app.clock import Clock, system_clock
-from tui.app.grid.cells import cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
+from tui.app.grid.cells import COPY_LIMIT, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
 from tui.app.grid.pages import PageCache, RowPage, RowSource
-from tui.app.messages import ExportRequested, GridProblem, PageFailed, PageLoaded
-from tui.app.problems import kind_of
+from tui.app.messages import ExportRequested, GridProblem, GridRecovered, PageFailed, PageLoaded
+from tui.app.problems import describe
 
 #: rows per page the grid asks for: several screens' worth. A page's cost is mostly per
 #: request, not per row (4.8 ms for 250 demo rows, 7.5 ms for 1,000, in-process), but decoding
@@ -120,6 +121,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.cache = PageCache(page_size, max_pages)
         self._retry_at: dict[int, float] = {}
         self.last_page_ms: float | None = None
+        #: why the last page asked for could not be fetched ("Server unreachable"), until one is
+        self.page_problem: str | None = None
         self.hint = "Run a query: ctrl+enter (or ctrl+j / F5) in the editor"
         #: what the title says while the row count is not known yet
         self.pending_label = "running"
@@ -156,6 +159,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.cache = PageCache(self.page_size, self.max_pages)
         self._retry_at.clear()
         self.last_page_ms = None
+        self.page_problem = None
         self.cursor_row = 0
         self.cursor_col = 0
         self._set_widths([])
@@ -178,6 +182,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.known_rows = 0
         self.running = False
         self.cache = PageCache(self.page_size, self.max_pages)
+        self._retry_at.clear()
+        self.page_problem = None
         self.cursor_row = self.cursor_col = 0
         if hint is not None:
             self.hint = hint
@@ -276,11 +282,16 @@ class ResultsGrid(ScrollView, can_focus=True):
         shown = f"rows {first:,}-{last:,}" if rows else "no rows"
         if self.running or self.total is None:
             self.border_title = (
-                f"{shown} of {self.known_rows:,}+ ({self.pending_label})" if rows else f"waiting for rows ({self.pending_label})"
+                f"{shown} of {self.known_rows:,}+ ({self.pending_label})"
+                if rows
+                else f"waiting for rows ({self.pending_label})"
             )
         else:
             self.border_title = f"{shown} of {rows:,}" if rows else "no rows"
-        self.border_subtitle = f"page {self.last_page_ms:,.0f} ms" if self.last_page_ms is not None else ""
+        if self.page_problem is not None:
+            self.border_subtitle = self.page_problem
+        else:
+            self.border_subtitle = f"page {self.last_page_ms:,.0f} ms" if self.last_page_ms is not None else ""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -334,6 +345,11 @@ class ResultsGrid(ScrollView, can_focus=True):
                 continue
             self._fetch(index)
 
+    def retry_now(self) -> None:
+        """Ask again at once for the pages that failed (the server is back)."""
+        self._retry_at.clear()
+        self.refresh()
+
     def _fetch(self, index: int) -> None:
         if self._source is None or not self.cache.begin(index):
             return
@@ -359,6 +375,9 @@ class ResultsGrid(ScrollView, can_focus=True):
             return
         self.cache.end(message.index)
         self._retry_at.pop(message.index, None)
+        if self.page_problem is not None:
+            self.page_problem = None
+            self.post_message(GridRecovered(self.key))
         self._take_page(message.page, elapsed_ms=message.elapsed_ms)
         page = self.cache.page(message.index)
         if page is not None and not page.complete and self.total is None:
@@ -409,7 +428,12 @@ class ResultsGrid(ScrollView, can_focus=True):
         if message.generation != self._generation:
             return
         self.cache.end(message.index)
-        kind = kind_of(message.error)
+        if self._source is None:
+            # the result is already known to be gone: the other pages asked for at the same
+            # time fail the same way, and say nothing new
+            return
+        problem = describe(message.error)
+        kind = problem.kind
         if kind == "not_ready":
             delay = RETRY_NOT_READY
         else:
@@ -419,8 +443,13 @@ class ResultsGrid(ScrollView, can_focus=True):
             # the result is gone: asking again cannot help
             self._source = None
             self.running = False
+            self.page_problem = f"✗ {problem.title}"
             self._update_title()
             return
+        if kind != "not_ready":
+            # said in the grid itself, where the rows are missing, until a page arrives
+            self.page_problem = f"✗ {problem.title} · retrying"
+            self._update_title()
         self._retry_at[message.index] = time.monotonic() + delay
         self.set_timer(delay + 0.02, self.refresh)
 
@@ -539,6 +568,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             segments.append(Segment(" " * (width - used), base))
             used = width
         return Strip(segments, used)
+
     # ------------------------------------------------------------------------------------------
     # Moving
 
@@ -647,15 +677,14 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.app.push_screen(DetailScreen(f"row {self.cursor_row + 1:,} · {name}", value))
 
     def action_copy_cell(self) -> None:
-        from tui.app.grid.cells import compact_json
+        from tui.app.grid.detail import copy_text
 
         cell = self.current_cell()
         if cell is None:
             return self._missing()
         name, value = cell
-        text = "" if value is None else value if isinstance(value, str) else compact_json(value)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {name} of row {self.cursor_row + 1:,}", timeout=2)
+        if copy_or_refuse(self, copy_text(value)):
+            self.notify(f"Copied {name} of row {self.cursor_row + 1:,}", timeout=2)
 
     def action_copy_row(self) -> None:
         from tui.app.grid.cells import compact_json
@@ -663,8 +692,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         row = self.current_row()
         if row is None:
             return self._missing()
-        self.app.copy_to_clipboard(compact_json(row))
-        self.notify(f"Copied row {self.cursor_row + 1:,} as JSON", timeout=2)
+        if copy_or_refuse(self, compact_json(row)):
+            self.notify(f"Copied row {self.cursor_row + 1:,} as JSON", timeout=2)
 
     def action_go_to_row(self) -> None:
         from tui.app.grid.goto import GoToRowScreen
@@ -681,6 +710,21 @@ class ResultsGrid(ScrollView, can_focus=True):
     def action_export(self) -> None:
         if self.has_result:
             self.post_message(ExportRequested(self.key))
+
+
+def copy_or_refuse(widget: Widget, text: str) -> bool:
+    """Put ``text`` on the terminal's clipboard, or say it is too large for it."""
+    if len(text) > COPY_LIMIT:
+        widget.notify(
+            f"Too large to copy: {len(text):,} characters (the terminal's clipboard takes up to "
+            f"{COPY_LIMIT:,}). e exports the result to a file.",
+            title="Not copied",
+            severity="warning",
+            timeout=6,
+        )
+        return False
+    widget.app.copy_to_clipboard(text)
+    return True
 
 
 def _crop(text: str, start: int, end: int) -> str:

@@ -6,6 +6,7 @@ the injected clock, so the "expires in" countdown is live in use and fixed in te
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -66,6 +67,15 @@ class QueriesSidebar(Vertical):
         self.loaded = True
         self.refresh_entries()
 
+    def mark_expired(self, query_id: str) -> None:
+        """The server said this result expired: show it so now, whatever this machine's clock
+        says about its expiry time."""
+        now = self._clock()
+        for index, entry in enumerate(self.entries):
+            if entry.query_id == query_id and not entry.expired(now):
+                self.entries[index] = replace(entry, expires_at=now)
+        self.refresh_entries()
+
     def show_offline(self, message: str) -> None:
         self.offline = message
         self._render_note()
@@ -93,7 +103,9 @@ class QueriesSidebar(Vertical):
         else:
             highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
             option_list.clear_options()
-            option_list.add_options([Option(prompt, id=query_id) for prompt, query_id in zip(prompts, ids, strict=True)])
+            option_list.add_options(
+                [Option(prompt, id=query_id) for prompt, query_id in zip(prompts, ids, strict=True)]
+            )
             if ids:
                 option_list.highlighted = ids.index(highlighted) if highlighted in ids else 0
         title = f"Queries ({len(self.entries)})" if self.entries else "Queries"
