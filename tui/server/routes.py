@@ -189,7 +189,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     # Async queries paginate automatically (Rockset): only a sync query that did not ask for
     # pagination is held to the 100,000-row / 100 MiB limit of an all-in-one response.
     unpaginated = initial is None and not is_async
-    live = service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=unpaginated)
+    live = await service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=unpaginated)
     record = live.record
     if is_async:
         client_timeout_s = (body.async_options.client_timeout_ms or 0) / 1000 if body.async_options else 0
@@ -259,7 +259,7 @@ async def get_query(query_id: str, service: ServiceDep, principal: PrincipalDep)
 async def cancel_query(query_id: str, service: ServiceDep, principal: PrincipalDep) -> Response:
     record, live = service.lookup(principal, query_id)
     info = query_info(service, record, live)
-    record = service.cancel_or_drop(record, live)
+    record = await service.cancel_or_drop(record, live)
     info["status"] = record.status.value
     if record.status is QueryStatus.CANCELLED:
         info["expires_at"] = None

@@ -96,9 +96,9 @@ class Runner:
     def submit(
         self, record: QueryRecord, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
     ) -> LiveQuery:
+        """Start ``record`` (already in the registry) on a worker thread."""
         self._loop = asyncio.get_running_loop()
         live = LiveQuery(record, params, timeout_s, unpaginated)
-        self.store.registry.insert(record)
         self._live[record.query_id] = live
         live.timer = self._loop.call_later(timeout_s, self.cancel, record.query_id, "timeout")
         self._pool.submit(self._execute, live)

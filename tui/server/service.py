@@ -96,7 +96,7 @@ class Service:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def submit(
+    async def submit(
         self, principal: Principal, sql: str, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
     ) -> LiveQuery:
         if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
@@ -120,6 +120,8 @@ class Service:
             directory=self.store.new_directory_name(),
             submitted_at=self.clock(),
         )
+        # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
+        await asyncio.to_thread(self.store.registry.insert, record)
         return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
 
     def lookup(self, principal: Principal, query_id: str) -> tuple[QueryRecord, LiveQuery | None]:
@@ -143,12 +145,13 @@ class Service:
         records = self.store.registry.list_org(principal.org, self.clock())
         return [(r, self.runner.live(r.query_id)) for r in records]
 
-    def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
+    async def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
         if live is not None and self.runner.cancel(record.query_id):
             record.status = QueryStatus.CANCELLED  # what the caller sees; the runner saves it
             return record
         if record.status.is_final:
-            self.store.drop(record)
+            # deleting a large result is thousands of unlinks and a registry fsync
+            await asyncio.to_thread(self.store.drop, record)
         return record
 
     def decode_cursor(self, record: QueryRecord, cursor: str) -> int:

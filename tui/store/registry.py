@@ -95,31 +95,48 @@ _COLUMNS = [f.name for f in fields(QueryRecord)]
 
 
 class Registry:
+    """Writes go through one connection, reads through another.
+
+    A write commits with a full fsync (a COMPLETED state must survive a power cut), which can
+    take long while the disk is busy writing result chunks. In WAL mode readers never wait for
+    a writer, so with separate connections and locks a page request on the event loop never
+    queues behind a worker thread's fsync.
+    """
+
     def __init__(self, path: Path):
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._write_lock = threading.Lock()
+        self._writer = self._connect(path)
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        self._writer.execute("PRAGMA synchronous=FULL")
+        self._writer.executescript(_SCHEMA)
+        self._lock = threading.Lock()  # the reading connection's
+        self._db = self._connect(path)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        return db
 
     def close(self) -> None:
+        with self._write_lock:
+            self._writer.close()
         with self._lock:
             self._db.close()
 
     def insert(self, record: QueryRecord) -> None:
         row = record.to_row()
         marks = ", ".join(f":{name}" for name in _COLUMNS)
-        with self._lock:
-            self._db.execute(f"INSERT INTO queries ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
+        with self._write_lock:
+            self._writer.execute(f"INSERT INTO queries ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
 
     def save(self, record: QueryRecord) -> None:
         """Write every field of ``record`` (the runner owns its record while it runs)."""
         row = record.to_row()
         assignments = ", ".join(f"{name} = :{name}" for name in _COLUMNS if name != "query_id")
-        with self._lock:
-            self._db.execute(f"UPDATE queries SET {assignments} WHERE query_id = :query_id", row)
+        with self._write_lock:
+            self._writer.execute(f"UPDATE queries SET {assignments} WHERE query_id = :query_id", row)
 
     def get(self, query_id: str) -> QueryRecord | None:
         with self._lock:
@@ -152,8 +169,8 @@ class Registry:
         return [QueryRecord.from_row(row) for row in rows]
 
     def delete(self, query_id: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM queries WHERE query_id = ?", (query_id,))
+        with self._write_lock:
+            self._writer.execute("DELETE FROM queries WHERE query_id = ?", (query_id,))
 
     def directories(self) -> set[str]:
         with self._lock:
