@@ -430,3 +430,38 @@ def test_snapshot_unicode(snap_compare, tmp_path, fake_clock):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 24), run_before=run_before)
+
+
+# --- hostile text: terminal controls and markup in values, names and messages ---------------
+
+#: a C1 CSI (U+009B), an ESC sequence, a bidi override and Textual/Rich markup
+HOSTILE = "\x9b2J\x1b[31m\u202e[/bold][red]"
+UNSAFE = set("\x1b\x9b\u202e")
+
+
+async def test_control_characters_and_markup_never_reach_the_terminal(service, make_app):
+    async with service.client() as client:
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=(140, 30)) as pilot:
+            await run_sql(pilot, f"SELECT '{HOSTILE}' AS \"{HOSTILE}\", 1 AS n")
+            assert "COMPLETED" in status_text(app)
+            lines = grid_lines(app.grid)
+            assert all(cell_len(line) == app.grid.size.width for line in lines)
+            assert not UNSAFE & set("".join(lines))
+            assert "2J" in lines[0] and "[/bold][red]" in lines[2]  # shown, made harmless
+            app.refresh_queries()
+            await settle(pilot)
+            assert not UNSAFE & set(sidebar_text(app))
+            app.grid.focus()
+            await pilot.press("c")
+            assert app.clipboard == HOSTILE  # the value itself is copied as it is
+            await pilot.press("v")
+            await until(pilot, lambda: type(app.screen).__name__ == "DetailScreen")
+            assert not UNSAFE & set(app.screen.text)
+            await pilot.press("escape")
+            await pilot.pause()
+            # a server message holding markup is shown as text, not parsed (or crashed on)
+            await run_sql(pilot, 'SELECT * FROM "[/bold] [red]x"')
+            assert "[/bold] [red]x" in status_text(app) and "SQL error" in status_text(app)
+            assert "[/bold] [red]x" in grid_text(app)
+            assert app.is_running

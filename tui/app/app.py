@@ -169,7 +169,8 @@ class FolioApp(App[None]):
         # Kept as attributes: handlers run while a dialog is the active screen, where
         # ``query_one`` would look in the dialog instead.
         self.editor = QueryEditor(text, id="editor")
-        self.status_line = Static("", id="status")
+        # the status line shows servers' messages, which may hold "[...]": never markup
+        self.status_line = Static("", id="status", markup=False)
         self.export_bar = ProgressBar(id="export-progress", show_eta=False)
         self.grid = ResultsGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
         self.sidebar = QueriesSidebar(id="sidebar", clock=self.clock)
@@ -249,7 +250,7 @@ class FolioApp(App[None]):
         problem = describe(message.error)
         self.connection_problem = problem
         self._update_status()
-        self.notify(problem.message, title="Cannot start", severity="error", timeout=10)
+        self.notify(problem.message, title="Cannot start", severity="error", timeout=10, markup=False)
 
     async def action_quit(self) -> None:
         self._save_buffer()
@@ -333,7 +334,7 @@ class FolioApp(App[None]):
         return f"✓ {verb}{took} · {_rows(rows)} · {qid}"
 
     def _show_problem(self, problem: Problem) -> None:
-        self.notify(problem.message, title=problem.title, severity="error", timeout=8)
+        self.notify(problem.message, title=problem.title, severity="error", timeout=8, markup=False)
 
     # ------------------------------------------------------------------------------------------
     # Running queries
@@ -719,12 +720,16 @@ class FolioApp(App[None]):
 
     def on_export_done(self, message: ExportDone) -> None:
         self.export_bar.remove_class("-active")
-        self.notify(f"Exported {message.rows:,} rows to {message.path} in {human_duration(message.seconds)}", timeout=6)
+        self.notify(
+            f"Exported {message.rows:,} rows to {message.path} in {human_duration(message.seconds)}",
+            timeout=6,
+            markup=False,
+        )
 
     def on_export_failed(self, message: ExportFailed) -> None:
         self.export_bar.remove_class("-active")
         problem = describe(message.error)
-        self.notify(problem.message, title="Export failed", severity="error", timeout=8)
+        self.notify(problem.message, title="Export failed", severity="error", timeout=8, markup=False)
 
     # ------------------------------------------------------------------------------------------
     # History, help, focus, sidebar

@@ -102,7 +102,7 @@ class RestGridApp(App[None]):
         self.page_size = page_size
 
     def compose(self) -> ComposeResult:
-        self.status_line = Static(f"{self.url} · End walks every page (token pagination)", id="status")
+        self.status_line = Static(f"{self.url} · End walks every page (token pagination)", id="status", markup=False)
         self.grid = ResultsGrid(id="grid", page_size=self.page_size, max_pages=24)
         self.grid.pending_label = "more pages"
         yield self.status_line
@@ -117,7 +117,7 @@ class RestGridApp(App[None]):
         problem = describe(message.error)
         self.status_line.set_classes("-error")
         self.status_line.update(f"✗ {problem.title}: {problem.message.splitlines()[0] if problem.message else ''}")
-        self.notify(problem.message, title=problem.title, severity="error", timeout=8)
+        self.notify(problem.message, title=problem.title, severity="error", timeout=8, markup=False)
 
     async def action_quit(self) -> None:
         await self.rows.aclose()

@@ -29,7 +29,11 @@ DETAIL_TOTAL_CHARS = 200_000
 #: through the terminal, which may drop a larger sequence altogether).
 COPY_LIMIT = 1_000_000
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters a cell never sends to the terminal: C0 and C1 controls (a C1 such as U+009B is a
+#: CSI to some terminals: a value could clear the screen or set a title), and the bidi
+#: embeddings, overrides and isolates, which would reorder the rest of the line, not the value.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: Right-aligned types: a name that *starts* numeric (``STRUCT(a INT)`` is not a number).
 _NUMERIC = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?\d*|DOUBLE|FLOAT\d*|REAL|DECIMAL|NUMERIC)\b", re.I)
 #: Widths a value of a type usually needs, so a column is wide enough before any value is seen.
@@ -61,8 +65,19 @@ def cell_text(value: Any) -> str:
         text = text[:MAX_CELL_CHARS] + ELLIPSIS
     # One value is one line: newlines and control characters must not break the row.
     if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: "↵" if m.group() == "\n" else " ", text)
+        text = _CONTROL.sub(_replace_control, text)
     return text
+
+
+def _replace_control(match: re.Match[str]) -> str:
+    char = match.group()
+    return "↵" if char == "\n" else "" if char in _BIDI else " "
+
+
+def safe_text(text: str) -> str:
+    """``text`` with the characters that drive a terminal (other than newline and tab) made
+    harmless, for views that show a value over several lines."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else _replace_control(m), text)
 
 
 def fit(text: str, width: int) -> str:
@@ -104,7 +119,10 @@ def column_widths(
 
     Decided once per result (from the first page) so columns do not jump while scrolling.
     """
-    widths = [max(MIN_WIDTH, cell_len(name), cell_len(type_), type_width(type_)) for name, type_ in columns]
+    widths = [
+        max(MIN_WIDTH, cell_len(cell_text(name)), cell_len(cell_text(type_)), type_width(type_))
+        for name, type_ in columns
+    ]
     names = [name for name, _ in columns]
     for row in sample:
         for i, name in enumerate(names):

@@ -16,7 +16,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.app.grid.cells import COPY_LIMIT, DETAIL_CHARS, DETAIL_TOTAL_CHARS, compact_json, pretty_json, shorten_strings
+from tui.app.grid.cells import (
+    COPY_LIMIT,
+    DETAIL_CHARS,
+    DETAIL_TOTAL_CHARS,
+    compact_json,
+    pretty_json,
+    safe_text,
+    shorten_strings,
+)
 
 
 def copy_text(value: Any) -> str:
@@ -28,7 +36,7 @@ def shown_text(value: Any) -> tuple[str, str]:
     """The text the detail view shows for ``value``, and a note saying what was cut ("" if
     nothing was)."""
     shortened, longest = shorten_strings(value, DETAIL_CHARS)
-    text = shortened if isinstance(shortened, str) else pretty_json(shortened)
+    text = safe_text(shortened if isinstance(shortened, str) else pretty_json(shortened))
     note = ""
     if longest:
         note = f"truncated: a value of {longest:,} characters is shown up to its first {DETAIL_CHARS:,}"

@@ -27,7 +27,16 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.app.clock import Clock, system_clock
-from tui.app.grid.cells import COPY_LIMIT, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
+from tui.app.grid.cells import (
+    COPY_LIMIT,
+    cell_text,
+    column_widths,
+    fit,
+    fit_right,
+    infer_columns,
+    is_numeric_type,
+    safe_text,
+)
 from tui.app.grid.pages import PageCache, RowPage, RowSource
 from tui.app.messages import ExportRequested, GridProblem, GridRecovered, PageFailed, PageLoaded
 from tui.app.problems import describe
@@ -495,7 +504,7 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     def _hint_line(self, y: int, width: int, base: Style) -> Strip:
         # the hint may be a server's error message: several lines, shown as they are
-        lines = _wrap(self.hint, max(10, width - 4))
+        lines = _wrap(safe_text(self.hint), max(10, width - 4))
         if 1 <= y <= len(lines):
             return self._text_line(f"  {lines[y - 1]}", width, base + self._style("hint"))
         return Strip.blank(width, base)
@@ -505,7 +514,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         cursor = style + self._style("cursor")
         cells: list[tuple[str, Style]] = []
         for i, (name, type_) in enumerate(self.columns):
-            text = name if y == 0 else type_.lower()
+            text = cell_text(name if y == 0 else type_.lower())
             cell_style = cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
             aligned = fit_right(text, self._widths[i]) if self._numeric[i] else fit(text, self._widths[i])
             cells.append((f" {aligned} ", cell_style))
@@ -684,7 +693,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             return self._missing()
         name, value = cell
         if copy_or_refuse(self, copy_text(value)):
-            self.notify(f"Copied {name} of row {self.cursor_row + 1:,}", timeout=2)
+            self.notify(f"Copied {cell_text(name)} of row {self.cursor_row + 1:,}", timeout=2, markup=False)
 
     def action_copy_row(self) -> None:
         from tui.app.grid.cells import compact_json

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
-from tui.app.grid.cells import fit
+from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, human_bytes, short_id
 
@@ -122,7 +122,7 @@ class QueriesSidebar(Vertical):
         text.append(state, style=STATUS_STYLES.get(state, ""))
         text.append("\n")
         if entry.error:
-            text.append("  " + fit(entry.error, max(4, width - 2)).rstrip(), style="red")
+            text.append("  " + fit(cell_text(entry.error), max(4, width - 2)).rstrip(), style="red")
         else:
             text.append(f"  {entry.rows_text()} · {human_bytes(entry.bytes)}")
         text.append("\n")
@@ -132,7 +132,7 @@ class QueriesSidebar(Vertical):
             text.append(" · ")
             text.append(expiry, style="red" if state == "EXPIRED" else "")
         text.append("\n")
-        sql = " ".join(entry.sql.split())
+        sql = cell_text(" ".join(entry.sql.split()))
         text.append("  " + fit(sql, max(4, width - 2)).rstrip(), style="dim")
         text.append("\n")  # a blank line between queries
         return text
