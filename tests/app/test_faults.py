@@ -15,6 +15,7 @@ from rich.cells import cell_len
 
 from tests.app.conftest import page_requests, posts, range_sql
 from tests.app.helpers import grid_lines, grid_text, run_sql, settle, sidebar_text, status_text, until
+from tests.app.test_app import SLOW_SQL
 from tests.conftest import API_KEY, free_port, make_keyring, make_settings, serve_in_thread
 from tui.app.grid.cells import ELLIPSIS
 from tui.client import QueryClient
@@ -151,6 +152,30 @@ async def test_run_while_the_service_is_down_then_back(loopback, make_app):
             loopback.start()
             await run_sql(pilot, range_sql(3))
             assert "COMPLETED" in status_text(app)
+            assert "row 2" in grid_text(app)
+
+
+async def test_query_running_when_the_service_restarts_ends_in_a_clear_error(loopback, make_app):
+    async with loopback.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, SLOW_SQL, wait=False)
+            await until(pilot, lambda: app.current.status == "RUNNING")
+            query_id = app.current.query_id
+            loopback.stop()
+            await until(pilot, lambda: app.connection_problem is not None)
+            assert "Server unreachable" in status_text(app)
+            assert app.current.status == "RUNNING"  # not known to have failed yet
+            loopback.start()
+            # the app keeps watching; the restarted service says the query did not survive
+            await until(pilot, lambda: app.current.status == "ERROR", timeout=30)
+            await settle(pilot)
+            assert app.current.query_id == query_id
+            text = status_text(app)
+            assert text.startswith("✗ Query failed") and "service stopped" in text
+            assert "SQL error" not in text and "unreachable" not in text
+            assert "run it again" in grid_text(app)
+            await run_sql(pilot, range_sql(3))
             assert "row 2" in grid_text(app)
 
 

@@ -57,7 +57,7 @@ from tui.app.messages import (
     SourceFailed,
     SourceReady,
 )
-from tui.app.problems import Problem, describe
+from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar import QueriesSidebar
 from tui.app.sidebar.entries import human_duration, short_id
 from tui.app.source import (
@@ -477,12 +477,7 @@ class FolioApp(App[None]):
             self.grid.finish(current.rows)
         elif status == "ERROR":
             error = info_error(info)
-            problem = Problem(
-                "sql",
-                str(getattr(error, "message", None) or "the query failed"),
-                getattr(error, "line", None),
-                getattr(error, "column", None),
-            )
+            problem = query_problem(error)
             self._fail(problem, current.request, query_id=current.query_id)
             return
         elif status == "CANCELLED":
@@ -616,7 +611,7 @@ class FolioApp(App[None]):
         self.current = CurrentQuery(query_id, str(info.sql or ""), started, status, reopened=True)
         if status == "ERROR":
             error = info_error(info)
-            self.current.problem = Problem("sql", str(getattr(error, "message", None) or "the query failed"))
+            self.current.problem = replace(query_problem(error), line=None, column=None)
             self.grid.clear(hint=f"Query {short_id(query_id)} failed\n\n{self.current.problem.message}")
             self._update_status()
             return

@@ -35,6 +35,7 @@ _TITLES = {
     "not_ready": "Not ready",
     "rate_limited": "Rate limited",
     "cancelled": "Cancelled",
+    "failed": "Query failed",
 }
 
 _KINDS = {
@@ -75,7 +76,30 @@ def describe(error: BaseException) -> Problem:
         message = f"{message} — check --api-key / FOLIO_API_KEY"
     elif kind == "unavailable":
         message = f"{message} — is the server running? folio recovers when it is back"
-    return Problem(kind, message, _int_or_none(getattr(error, "line", None)), _int_or_none(getattr(error, "column", None)))
+    return Problem(
+        kind, message, _int_or_none(getattr(error, "line", None)), _int_or_none(getattr(error, "column", None))
+    )
+
+
+def query_problem(error: object | None) -> Problem:
+    """The problem of a query that ended in ERROR, from the first of its ``query_errors``: an
+    SQL error only when the server says so (not when the service stopped under it, or ran out
+    of room)."""
+    message = str(getattr(error, "message", None) or "the query failed")
+    error_type = str(getattr(error, "type", None) or "QUERY_ERROR").upper()
+    kind = _QUERY_ERROR_KINDS.get(error_type, "failed")
+    return Problem(
+        kind, message, _int_or_none(getattr(error, "line", None)), _int_or_none(getattr(error, "column", None))
+    )
+
+
+_QUERY_ERROR_KINDS = {
+    "QUERY_ERROR": "sql",
+    "INVALIDINPUT": "sql",
+    "BADREQUEST": "sql",
+    "QUERY_TIMEOUT": "timeout",
+    "QUERY_CANCELLED": "cancelled",
+}
 
 
 def _int_or_none(value: object) -> int | None:
