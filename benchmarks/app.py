@@ -199,7 +199,10 @@ def main() -> None:
         for run in range(args.runs):
             figures = one_run(rows)
             results[rows].append(figures)
-            print(f"  {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()), file=sys.stderr)
+            print(
+                f"  {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
+                file=sys.stderr,
+            )
 
     print(f"\nfolio --demo in tmux {WIDTH}x{HEIGHT}, median of {args.runs} runs (seconds, MiB)\n")
     header = "| rows | start → screen s | start → service ready s | F5 → first row s | End → last row s | PageDown s (median / max) | peak RSS MiB | peak heap MiB | peak file-backed MiB |"

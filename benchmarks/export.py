@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import API_KEY, ROOT, folio_serve, machine, median, print_table  # noqa: E402
-from tui.engines.demo import DEMO_SQL, ensure_demo  # noqa: E402
+from benchmarks._common import API_KEY, ROOT, folio_serve, machine, median, print_table
+from tui.engines.demo import DEMO_SQL, ensure_demo
 
 
 @dataclass
@@ -99,7 +99,7 @@ def duckdb_cmd(db: Path, output: Path, fmt: str) -> list[str]:
     code = (
         "import duckdb, sys\n"
         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        f"con.execute(\"COPY ({DEMO_SQL}) TO '\" + sys.argv[2] + \"' ({options})\")\n"
+        f'con.execute("COPY ({DEMO_SQL}) TO \'" + sys.argv[2] + "\' ({options})")\n'
     )
     return [sys.executable, "-c", code, str(db), str(output)]
 
@@ -111,7 +111,9 @@ def main() -> int:
     parser.add_argument("--formats", default="parquet,csv")
     parser.add_argument("--modes", default="embedded,server", help="folio modes to measure: embedded, server")
     parser.add_argument("--page-size", type=int, default=50_000, help="rows per Arrow page (folio export --page-size)")
-    parser.add_argument("--out-dir", type=Path, default=None, help="where the files go (default: a temporary directory)")
+    parser.add_argument(
+        "--out-dir", type=Path, default=None, help="where the files go (default: a temporary directory)"
+    )
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

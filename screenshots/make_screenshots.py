@@ -20,11 +20,11 @@ from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
-from tui.app import FolioApp  # noqa: E402
-from tui.app.connect import embedded  # noqa: E402
-from tui.engines.demo import DEMO_SQL, ensure_demo  # noqa: E402
-from tui.engines.duckdb import DuckDBEngine  # noqa: E402
-from tui.server.settings import ServiceSettings  # noqa: E402
+from tui.app import FolioApp
+from tui.app.connect import embedded
+from tui.engines.demo import DEMO_SQL, ensure_demo
+from tui.engines.duckdb import DuckDBEngine
+from tui.server.settings import ServiceSettings
 
 HERE = Path(__file__).resolve().parent
 SIZE = (140, 40)
@@ -42,7 +42,9 @@ def make_app(db: Path, store: Path, sql: str = DEMO_SQL) -> FolioApp:
     settings = ServiceSettings.from_env(store_dir=store)
     connect = embedded(DuckDBEngine(db), settings=settings)
     rows = db.stem.split("-")[-1]
-    return FolioApp(connect=connect, sql=sql, where=f"demo _events ({int(rows):,} rows)", state_dir=None, sidebar=True, poll=False)
+    return FolioApp(
+        connect=connect, sql=sql, where=f"demo _events ({int(rows):,} rows)", state_dir=None, sidebar=True, poll=False
+    )
 
 
 async def shoot(app: FolioApp, name: str, script: Callable, size: tuple[int, int] = SIZE) -> None:

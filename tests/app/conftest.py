@@ -24,6 +24,7 @@ from tui.client import QueryClient
 from tui.engines.duckdb import DuckDBEngine
 from tui.server import create_app
 
+
 # Small queries over DuckDB's range(): cheap to run, predictable to check.
 def range_sql(rows: int) -> str:
     return f"SELECT range AS i, 'row ' || range AS label FROM range({rows})"

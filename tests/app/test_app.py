@@ -51,7 +51,7 @@ async def test_scrolling_near_the_end_of_a_page_requests_exactly_the_next_page(s
                 await pilot.press("pagedown")
             await settle(pilot)
             # within half a page of its end: page 1 was fetched, once, and nothing else
-            assert page_requests(service.requests)[len(before):] == [(100, 100)]
+            assert page_requests(service.requests)[len(before) :] == [(100, 100)]
             assert f"row {view_end() - 1}" in grid_text(app)
 
 
@@ -298,9 +298,42 @@ async def test_export_through_the_client_with_progress(service, make_app, tmp_pa
 async def test_nothing_typed_crashes_it(service, make_app):
     import random
 
-    keys = ["up", "down", "left", "right", "pageup", "pagedown", "home", "end", "enter", "escape", "tab",
-            "f2", "f3", "f4", "f5", "f7", "f8", "f9", "ctrl+g", "ctrl+b", "c", "y", "v", "e", "d", "r", "x", "1", ";",
-            "question_mark", "f1", "backspace", "ctrl+j", "space"]
+    keys = [
+        "up",
+        "down",
+        "left",
+        "right",
+        "pageup",
+        "pagedown",
+        "home",
+        "end",
+        "enter",
+        "escape",
+        "tab",
+        "f2",
+        "f3",
+        "f4",
+        "f5",
+        "f7",
+        "f8",
+        "f9",
+        "ctrl+g",
+        "ctrl+b",
+        "c",
+        "y",
+        "v",
+        "e",
+        "d",
+        "r",
+        "x",
+        "1",
+        ";",
+        "question_mark",
+        "f1",
+        "backspace",
+        "ctrl+j",
+        "space",
+    ]
     chooser = random.Random(4)
     async with service.client() as client:
         app = make_app(client, sidebar=True)

@@ -49,7 +49,13 @@ def folio(tmp_path, clock, *, sql: str = "", setup: Setup | None = None, **kwarg
 
     kwargs.setdefault("sidebar", False)
     return FolioApp(
-        connect=connect, clock=clock, state_dir=tmp_path / "state", sql=sql, poll=False, where="embedded DuckDB", **kwargs
+        connect=connect,
+        clock=clock,
+        state_dir=tmp_path / "state",
+        sql=sql,
+        poll=False,
+        where="embedded DuckDB",
+        **kwargs,
     )
 
 

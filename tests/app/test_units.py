@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,8 +11,9 @@ from tui.app.editor.statements import Statement, error_position, parameters, spl
 from tui.app.grid.cells import NULL, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
 from tui.app.grid.pages import PageCache
 from tui.app.problems import describe
-from tui.app.sidebar.entries import QueryEntry, human_bytes, human_duration
+from tui.app.sidebar.entries import QueryEntry, human_duration
 from tui.app.state import UserState
+from tui.humanize import format_bytes
 from tui.wire import QueryInfo
 
 BUFFER = """SELECT 1;
@@ -48,8 +49,19 @@ def test_error_positions_map_back_onto_the_buffer():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("42", 42), ("-7", -7), ("4.5", 4.5), ("1e3", 1000.0), ("true", True), ("FALSE", False),
-     ("null", None), ("'42'", "42"), ('"x"', "x"), ("hello", "hello"), ("", "")],
+    [
+        ("42", 42),
+        ("-7", -7),
+        ("4.5", 4.5),
+        ("1e3", 1000.0),
+        ("true", True),
+        ("FALSE", False),
+        ("null", None),
+        ("'42'", "42"),
+        ('"x"', "x"),
+        ("hello", "hello"),
+        ("", ""),
+    ],
 )
 def test_parameter_values(text, value):
     assert parse_value(text) == value
@@ -67,7 +79,9 @@ def test_cells():
     assert fit("日本語テキスト", 6) == "日本… "  # wide characters are cut by cells
     assert is_numeric_type("BIGINT") and is_numeric_type("DECIMAL(10,2)") and not is_numeric_type("STRUCT(a INT)")
     assert not is_numeric_type("INTEGER[]")
-    widths = column_widths([("id", "BIGINT"), ("ts", "TIMESTAMP"), ("s", "VARCHAR")], [{"id": 1, "ts": "x", "s": "y" * 100}])
+    widths = column_widths(
+        [("id", "BIGINT"), ("ts", "TIMESTAMP"), ("s", "VARCHAR")], [{"id": 1, "ts": "x", "s": "y" * 100}]
+    )
     assert widths == [6, 19, 40]
     assert infer_columns([{"a": None}, {"a": 1, "b": "x"}]) == [("a", "int"), ("b", "string")]
 
@@ -85,7 +99,7 @@ def test_page_cache_is_bounded_and_keeps_what_is_shown():
 
 
 def test_sidebar_entries_count_down_with_the_clock():
-    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     info = QueryInfo.model_validate(
         {
             "query_id": "0123456789abcdef",
@@ -93,16 +107,22 @@ def test_sidebar_entries_count_down_with_the_clock():
             "sql": "SELECT 1",
             "submitted_at": "2026-11-22T11:59:00Z",
             "expires_at": "2026-11-23T11:59:30Z",
-            "stats": {"elapsed_time_ms": 1500, "result_set_document_count": 1234567, "result_set_bytes_size": 5 * 1024**3},
+            "stats": {
+                "elapsed_time_ms": 1500,
+                "result_set_document_count": 1234567,
+                "result_set_bytes_size": 5 * 1024**3,
+            },
         }
     )
     entry = QueryEntry.from_info(info)
-    assert entry.rows_text() == "1,234,567 rows" and human_bytes(entry.bytes) == "5.0 GB"
+    assert entry.rows_text() == "1,234,567 rows" and format_bytes(entry.bytes) == "5.0 GiB"
     assert entry.elapsed(now) == "1.5 s"
     assert entry.expiry(now) == "expires in 23h 59m"
     assert entry.expiry(now + timedelta(hours=23, minutes=59)) == "expires in 30s"
     assert entry.state(now + timedelta(days=1)) == "EXPIRED"
-    assert human_duration(0.25) == "250 ms" and human_duration(125) == "2m 05s" and human_duration(3 * 86400) == "3d 00h"
+    assert (
+        human_duration(0.25) == "250 ms" and human_duration(125) == "2m 05s" and human_duration(3 * 86400) == "3d 00h"
+    )
 
 
 def test_user_state_round_trips_and_tolerates_a_readonly_place(tmp_path):

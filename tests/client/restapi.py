@@ -18,7 +18,9 @@ API_KEY = "rl-test-key"
 
 
 class Rocketlane:
-    def __init__(self, items: int = 95, *, with_next_page: bool = True, max_page_size: int = 100, tokens_expire: bool = False):
+    def __init__(
+        self, items: int = 95, *, with_next_page: bool = True, max_page_size: int = 100, tokens_expire: bool = False
+    ):
         self.items = [{"taskId": i, "taskName": f"task {i}", "status": {"value": i % 3}} for i in range(items)]
         self.with_next_page = with_next_page
         self.max_page_size = max_page_size
@@ -84,4 +86,6 @@ class StripeLike:
         if after:
             start = next(i for i, item in enumerate(self.items) if item["id"] == after) + 1
         page = self.items[start : start + limit]
-        return Reply.json({"object": "list", "url": "/v1/customers", "data": page, "has_more": start + limit < len(self.items)})
+        return Reply.json(
+            {"object": "list", "url": "/v1/customers", "data": page, "has_more": start + limit < len(self.items)}
+        )

@@ -23,7 +23,12 @@ def test_rockset_sample_variables_with_a_bare_host(tmp_path):
 
 
 def test_folio_names_win_over_rockset_names_in_the_same_place():
-    env = {"ROCKSET_API_SERVER": "rockset.example", "FOLIO_SERVER": "http://127.0.0.1:8000/", "FOLIO_API_KEY": "k1", "ROCKSET_API_KEY": "k2"}
+    env = {
+        "ROCKSET_API_SERVER": "rockset.example",
+        "FOLIO_SERVER": "http://127.0.0.1:8000/",
+        "FOLIO_API_KEY": "k1",
+        "ROCKSET_API_KEY": "k2",
+    }
     settings = resolve_settings(env=env, dotenv_path=None)
     assert settings.server == "http://127.0.0.1:8000" and settings.api_key == "k1"
 
@@ -32,7 +37,11 @@ def test_flags_beat_environment_beats_dotenv(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("FOLIO_SERVER=dotenv.example\nFOLIO_API_KEY=from-dotenv\nFOLIO_SOURCE=data.parquet\n")
     only_dotenv = resolve_settings(env={}, dotenv_path=dotenv)
-    assert (only_dotenv.server, only_dotenv.api_key, only_dotenv.source) == ("https://dotenv.example", "from-dotenv", "data.parquet")
+    assert (only_dotenv.server, only_dotenv.api_key, only_dotenv.source) == (
+        "https://dotenv.example",
+        "from-dotenv",
+        "data.parquet",
+    )
     assert only_dotenv.origins["server"] == ".env FOLIO_SERVER"
     env = {"FOLIO_SERVER": "env.example"}
     mixed = resolve_settings(env=env, dotenv_path=dotenv)

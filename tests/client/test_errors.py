@@ -199,7 +199,16 @@ def test_error_class_by_status_and_type(status, error_type, cls):
 
 
 def test_error_model_fields_travel_with_the_error():
-    body = {"message": "bad", "type": "QUERY_ERROR", "line": 3, "column": 7, "trace_id": "t", "error_id": "e", "query_id": "q", "extra": 1}
+    body = {
+        "message": "bad",
+        "type": "QUERY_ERROR",
+        "line": 3,
+        "column": 7,
+        "trace_id": "t",
+        "error_id": "e",
+        "query_id": "q",
+        "extra": 1,
+    }
     error = error_from_response(_response(400, body))
     assert (error.line, error.column, error.trace_id, error.error_id, error.query_id) == (3, 7, "t", "e", "q")
     assert error.body["extra"] == 1

@@ -42,8 +42,14 @@ async def stored(client):
 async def test_parquet_keeps_every_row_in_order_with_engine_types(stored, tmp_path):
     client, query_id = stored
     pages = []
-    stats = await export_query(client, query_id, tmp_path / "out.parquet", ExportFormat.PARQUET, docs=1_000,
-                               progress=lambda rows, total: pages.append((rows, total)))
+    stats = await export_query(
+        client,
+        query_id,
+        tmp_path / "out.parquet",
+        ExportFormat.PARQUET,
+        docs=1_000,
+        progress=lambda rows, total: pages.append((rows, total)),
+    )
     assert stats.rows == N and stats.arrow
     assert pages[-1] == (N, N) and len(pages) == 13
     table = pq.read_table(tmp_path / "out.parquet")

@@ -19,7 +19,9 @@ def test_type_names_match_the_official_client(value):
 
 
 def test_dict_becomes_triples_with_string_values_like_rs_sql():
-    got = to_query_parameters({"a": 1, "b": "x", "c": True, "d": 1.5, "e": datetime(2024, 1, 2, 3, 4, 5), "f": date(2024, 1, 2)})
+    got = to_query_parameters(
+        {"a": 1, "b": "x", "c": True, "d": 1.5, "e": datetime(2024, 1, 2, 3, 4, 5), "f": date(2024, 1, 2)}
+    )
     assert got == [
         {"name": "a", "type": "int", "value": "1"},
         {"name": "b", "type": "string", "value": "x"},

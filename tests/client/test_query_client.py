@@ -129,7 +129,9 @@ async def test_pages_follow_a_running_query_to_its_end(service_factory):
     async with QueryClient(service.base_url, service.api_key, retries=0) as client:
         result = await client.run("SELECT sum(i % 7) AS n FROM range(200000000) t(i)", async_=True, initial_docs=0)
         pages = [p async for p in client.pages(result.query_id, docs=10)]
-        assert [r for p in pages for r in p.rows] == [{"n": sum(range(7)) * (200000000 // 7) + sum(range(200000000 % 7))}]
+        assert [r for p in pages for r in p.rows] == [
+            {"n": sum(range(7)) * (200000000 // 7) + sum(range(200000000 % 7))}
+        ]
         assert (await client.info(result.query_id)).status is QueryStatus.COMPLETED
     page_requests = [r for r in service.requests if r[1].endswith("/pages")]
     assert len(page_requests) > 1  # it did have to wait
@@ -143,7 +145,9 @@ async def test_cancel_drops_a_finished_result(client):
 
 
 async def test_arrow_page_keeps_types(client):
-    result = await client.run("SELECT i, TIMESTAMP '2024-01-02 03:04:05' AS t, {'a': i} AS st FROM range(10) t(i)", initial_docs=0)
+    result = await client.run(
+        "SELECT i, TIMESTAMP '2024-01-02 03:04:05' AS t, {'a': i} AS st FROM range(10) t(i)", initial_docs=0
+    )
     page = await client.arrow_page(result.query_id, offset=3, docs=4)
     assert isinstance(page, ArrowPage)
     assert page.table.column("i").to_pylist() == [3, 4, 5, 6]

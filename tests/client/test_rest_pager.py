@@ -60,7 +60,10 @@ async def test_uses_next_page_token_when_there_is_no_next_page_url():
 async def test_extra_params_pass_through_on_every_page(api_server):
     api, server = api_server
     async with RestPager(
-        f"{server.base_url}/api/1.0/tasks", headers=HEADERS, params={"sortBy": "taskId", "sortOrder": "DESC"}, page_size=50
+        f"{server.base_url}/api/1.0/tasks",
+        headers=HEADERS,
+        params={"sortBy": "taskId", "sortOrder": "DESC"},
+        page_size=50,
     ) as pager:
         items = [item async for item in pager.items()]
     assert [i["taskId"] for i in items] == list(range(94, -1, -1))
@@ -125,7 +128,16 @@ async def test_custom_style_with_top_level_token():
             body["next"] = str(start + 4)
         return Reply.json(body)
 
-    style = PaginationStyle(items="results", pagination=None, has_more="more", next_token="next", next_url=None, total=None, page_size_param="n", token_param="cursor")
+    style = PaginationStyle(
+        items="results",
+        pagination=None,
+        has_more="more",
+        next_token="next",
+        next_url=None,
+        total=None,
+        page_size_param="n",
+        token_param="cursor",
+    )
     with serve(api) as server:
         async with RestPager(server.base_url + "/things", style=style) as pager:
             items = [i async for i in pager.items()]
@@ -186,6 +198,8 @@ async def test_transient_failures_are_retried():
 
     with serve(flaky) as server:
         api.base_url = server.base_url
-        async with RestPager(f"{server.base_url}/api/1.0/tasks", headers=HEADERS, retry=RetryPolicy(base_delay=0.01)) as pager:
+        async with RestPager(
+            f"{server.base_url}/api/1.0/tasks", headers=HEADERS, retry=RetryPolicy(base_delay=0.01)
+        ) as pager:
             items = [i async for i in pager.items()]
     assert items == api.items and calls["n"] == 3

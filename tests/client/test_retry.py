@@ -92,7 +92,9 @@ async def test_rate_limit_that_persists_surfaces_as_rate_limited(stored):
     service, query_id = stored
     proxy = FlakyProxy(service.base_url, 10**9, Reply.json({"message": "x", "type": "RATELIMITEXCEEDED"}, 429))
     with serve(proxy) as server:
-        async with QueryClient(server.base_url, service.api_key, retry=RetryPolicy(retries=1, base_delay=0.01)) as client:
+        async with QueryClient(
+            server.base_url, service.api_key, retry=RetryPolicy(retries=1, base_delay=0.01)
+        ) as client:
             with pytest.raises(RateLimited):
                 await client.list()
     assert proxy.seen == 2

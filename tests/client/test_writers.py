@@ -22,14 +22,23 @@ from tui.client.writers import (
 )
 
 ROWS = [
-    {"a": 1, "b": None, "c": True, "d": {"x": [1, 2]}, "e": "comma, \"quote\"\nnewline"},
+    {"a": 1, "b": None, "c": True, "d": {"x": [1, 2]}, "e": 'comma, "quote"\nnewline'},
     {"a": 2, "b": 2.5, "c": False, "d": None, "e": "ü"},
 ]
 
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("x.csv", "csv"), ("x.JSONL", "jsonl"), ("x.ndjson", "jsonl"), ("x.json", "jsonl"), ("x.parquet", "parquet"), ("x.pq", "parquet"), ("x.txt", None), ("x", None)],
+    [
+        ("x.csv", "csv"),
+        ("x.JSONL", "jsonl"),
+        ("x.ndjson", "jsonl"),
+        ("x.json", "jsonl"),
+        ("x.parquet", "parquet"),
+        ("x.pq", "parquet"),
+        ("x.txt", None),
+        ("x", None),
+    ],
 )
 def test_format_from_extension(name, fmt):
     assert format_for_path(name) == (ExportFormat(fmt) if fmt else None)

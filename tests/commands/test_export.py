@@ -10,7 +10,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.commands.cli_helpers import assert_one_line_error, cli  # noqa: F401 - fixture
+from tests.commands.cli_helpers import assert_one_line_error
 from tests.conftest import FakeClock
 
 SQL = "SELECT i, 'v' || i::VARCHAR AS v, {'k': i % 3} AS st FROM range(25000) t(i) ORDER BY i"
@@ -41,8 +41,17 @@ def test_export_from_a_server_in_each_format(cli, live_service, tmp_path, name):
 
 def test_explicit_format_and_parameters(cli, live_service, tmp_path):
     outcome = cli(
-        "export", "SELECT i FROM range(100) t(i) WHERE i >= :low AND :tag = 'x'", "-o", "rows.txt", "--format", "jsonl",
-        "-p", "low:int=95", "-p", "tag=x", *server_args(live_service),
+        "export",
+        "SELECT i FROM range(100) t(i) WHERE i >= :low AND :tag = 'x'",
+        "-o",
+        "rows.txt",
+        "--format",
+        "jsonl",
+        "-p",
+        "low:int=95",
+        "-p",
+        "tag=x",
+        *server_args(live_service),
     )
     assert outcome.code == 0, outcome.err
     assert [json.loads(line)["i"] for line in (tmp_path / "rows.txt").read_text().splitlines()] == [95, 96, 97, 98, 99]
@@ -50,7 +59,9 @@ def test_explicit_format_and_parameters(cli, live_service, tmp_path):
 
 def test_export_of_a_stored_result_does_not_run_it_again(cli, live_service, tmp_path):
     with live_service.client() as http:
-        query_id = http.post("/v1/orgs/self/queries", json={"sql": {"query": SQL}, "max_initial_results": 0}).json()["query_id"]
+        query_id = http.post("/v1/orgs/self/queries", json={"sql": {"query": SQL}, "max_initial_results": 0}).json()[
+            "query_id"
+        ]
     posts_before = [r for r in live_service.requests if r[0] == "POST"]
     outcome = cli("export", "--query-id", query_id, "-o", "stored.parquet", *server_args(live_service))
     assert outcome.code == 0, outcome.err
@@ -87,24 +98,36 @@ def _closed_port() -> int:
 
 
 def test_unreachable_server(cli, tmp_path):
-    line = assert_one_line_error(cli("export", "SELECT 1", "-o", "x.csv", "--server", f"http://127.0.0.1:{_closed_port()}", "--api-key", "k"), 3)
+    line = assert_one_line_error(
+        cli("export", "SELECT 1", "-o", "x.csv", "--server", f"http://127.0.0.1:{_closed_port()}", "--api-key", "k"), 3
+    )
     assert "cannot reach" in line
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_wrong_api_key(cli, live_service):
-    assert_one_line_error(cli("export", "SELECT 1", "-o", "x.csv", "--server", live_service.base_url, "--api-key", "wrong-key-0000"), 4, "rejected the API key")
+    assert_one_line_error(
+        cli("export", "SELECT 1", "-o", "x.csv", "--server", live_service.base_url, "--api-key", "wrong-key-0000"),
+        4,
+        "rejected the API key",
+    )
 
 
 def test_unknown_query_id(cli, live_service):
-    assert_one_line_error(cli("export", "--query-id", "nope:AAAAAAA:0", "-o", "x.csv", *server_args(live_service)), 5, "no query nope:AAAAAAA:0")
+    assert_one_line_error(
+        cli("export", "--query-id", "nope:AAAAAAA:0", "-o", "x.csv", *server_args(live_service)),
+        5,
+        "no query nope:AAAAAAA:0",
+    )
 
 
 def test_expired_result(cli, service_factory):
     clock = FakeClock()
     service = service_factory(clock=clock)
     with service.client() as http:
-        query_id = http.post("/v1/orgs/self/queries", json={"sql": {"query": "SELECT 1"}, "max_initial_results": 0}).json()["query_id"]
+        query_id = http.post(
+            "/v1/orgs/self/queries", json={"sql": {"query": "SELECT 1"}, "max_initial_results": 0}
+        ).json()["query_id"]
     clock.advance(hours=25)
     assert_one_line_error(cli("export", "--query-id", query_id, "-o", "x.csv", *server_args(service)), 5, "expired")
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import socket
 
-from tests.commands.cli_helpers import assert_one_line_error, cli  # noqa: F401 - fixture
+from tests.commands.cli_helpers import assert_one_line_error
 
 
 def _run(service, sql: str) -> str:
     with service.client() as http:
-        return http.post("/v1/orgs/self/queries", json={"sql": {"query": sql}, "max_initial_results": 0}).json()["query_id"]
+        return http.post("/v1/orgs/self/queries", json={"sql": {"query": sql}, "max_initial_results": 0}).json()[
+            "query_id"
+        ]
 
 
 def test_table_lists_every_query(cli, live_service):
@@ -51,4 +53,6 @@ def test_unreachable_and_wrong_key(cli, live_service):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     assert_one_line_error(cli("queries", "--server", f"http://127.0.0.1:{port}", "--api-key", "k"), 3, "cannot reach")
-    assert_one_line_error(cli("queries", "--server", live_service.base_url, "--api-key", "wrong-key-0000"), 4, "rejected")
+    assert_one_line_error(
+        cli("queries", "--server", live_service.base_url, "--api-key", "wrong-key-0000"), 4, "rejected"
+    )

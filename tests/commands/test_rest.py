@@ -10,7 +10,7 @@ import pytest
 
 from tests.client.httpserver import Reply, serve
 from tests.client.restapi import API_KEY, Rocketlane, StripeLike
-from tests.commands.cli_helpers import assert_one_line_error, cli  # noqa: F401 - fixture
+from tests.commands.cli_helpers import assert_one_line_error
 
 
 @pytest.fixture
@@ -23,8 +23,18 @@ def rocketlane():
 
 def test_jsonl_of_every_item(cli, rocketlane, tmp_path):
     api, server = rocketlane
-    outcome = cli("rest", f"{server.base_url}/api/1.0/tasks", "-H", f"api-key: {API_KEY}", "--page-size", "10",
-                  "--param", "sortBy=taskId", "-o", "tasks.jsonl")
+    outcome = cli(
+        "rest",
+        f"{server.base_url}/api/1.0/tasks",
+        "-H",
+        f"api-key: {API_KEY}",
+        "--page-size",
+        "10",
+        "--param",
+        "sortBy=taskId",
+        "-o",
+        "tasks.jsonl",
+    )
     assert outcome.code == 0, outcome.err
     assert "wrote 95 items from 10 pages" in outcome.err
     assert [json.loads(line) for line in (tmp_path / "tasks.jsonl").read_text().splitlines()] == api.items
@@ -33,7 +43,9 @@ def test_jsonl_of_every_item(cli, rocketlane, tmp_path):
 
 def test_csv_of_every_item(cli, rocketlane, tmp_path):
     api, server = rocketlane
-    outcome = cli("rest", f"{server.base_url}/api/1.0/tasks", "-H", f"api-key:{API_KEY}", "--page-size", "30", "-o", "tasks.csv")
+    outcome = cli(
+        "rest", f"{server.base_url}/api/1.0/tasks", "-H", f"api-key:{API_KEY}", "--page-size", "30", "-o", "tasks.csv"
+    )
     assert outcome.code == 0, outcome.err
     with open(tmp_path / "tasks.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -43,20 +55,51 @@ def test_csv_of_every_item(cli, rocketlane, tmp_path):
 
 def test_stripe_style(cli, tmp_path):
     with serve(StripeLike(items=23)) as server:
-        outcome = cli("rest", f"{server.base_url}/v1/customers", "--style", "stripe", "-H", "Authorization: Bearer sk_test",
-                      "--page-size", "5", "-o", "customers.jsonl")
+        outcome = cli(
+            "rest",
+            f"{server.base_url}/v1/customers",
+            "--style",
+            "stripe",
+            "-H",
+            "Authorization: Bearer sk_test",
+            "--page-size",
+            "5",
+            "-o",
+            "customers.jsonl",
+        )
     assert outcome.code == 0, outcome.err
-    assert [json.loads(line)["n"] for line in (tmp_path / "customers.jsonl").read_text().splitlines()] == list(range(23))
+    assert [json.loads(line)["n"] for line in (tmp_path / "customers.jsonl").read_text().splitlines()] == list(
+        range(23)
+    )
 
 
 def test_field_overrides(cli, tmp_path):
     def api(request):
         start = int(request.query.get("cursor") or 0)
-        return Reply.json({"rows": [{"n": n} for n in range(start, min(start + 3, 7))], "meta": {"more": start + 3 < 7, "next": str(start + 3)}})
+        return Reply.json(
+            {
+                "rows": [{"n": n} for n in range(start, min(start + 3, 7))],
+                "meta": {"more": start + 3 < 7, "next": str(start + 3)},
+            }
+        )
 
     with serve(api) as server:
-        outcome = cli("rest", server.base_url + "/x", "--field", "items=rows", "--field", "pagination=meta", "--field", "has_more=more",
-                      "--field", "next_token=next", "--field", "token_param=cursor", "-o", "x.jsonl")
+        outcome = cli(
+            "rest",
+            server.base_url + "/x",
+            "--field",
+            "items=rows",
+            "--field",
+            "pagination=meta",
+            "--field",
+            "has_more=more",
+            "--field",
+            "next_token=next",
+            "--field",
+            "token_param=cursor",
+            "-o",
+            "x.jsonl",
+        )
     assert outcome.code == 0, outcome.err
     assert [json.loads(line)["n"] for line in (tmp_path / "x.jsonl").read_text().splitlines()] == list(range(7))
 
@@ -65,7 +108,16 @@ def test_an_expired_token_is_one_clear_line(cli, tmp_path):
     api = Rocketlane(items=30, tokens_expire=True)
     with serve(api) as server:
         api.base_url = server.base_url
-        outcome = cli("rest", f"{server.base_url}/api/1.0/tasks", "-H", f"api-key: {API_KEY}", "--page-size", "10", "-o", "t.jsonl")
+        outcome = cli(
+            "rest",
+            f"{server.base_url}/api/1.0/tasks",
+            "-H",
+            f"api-key: {API_KEY}",
+            "--page-size",
+            "10",
+            "-o",
+            "t.jsonl",
+        )
     line = assert_one_line_error(outcome, 1, "expired")
     assert "15 minutes" in line
     assert not (tmp_path / "t.jsonl").exists() and list(tmp_path.glob(".t.jsonl*")) == []

@@ -127,7 +127,10 @@ def test_pages_asked_while_a_cancelled_query_is_torn_down_are_never_500(live_ser
             query_id = http.post(Q, json={"sql": {"query": sql}, "async": True}).json()["query_id"]
             http.get(f"{q(query_id)}/pages", params={"docs": 10})  # rows exist
             http.delete(q(query_id))
-            statuses = {http.get(f"{q(query_id)}/pages", params={"offset": o, "docs": 100}).status_code for o in range(0, 40000, 4000)}
+            statuses = {
+                http.get(f"{q(query_id)}/pages", params={"offset": o, "docs": 100}).status_code
+                for o in range(0, 40000, 4000)
+            }
             assert statuses <= {200, 400}, statuses
             final = http.get(f"{q(query_id)}/pages")
             assert final.status_code == 400 and final.json()["type"] == "QUERY_CANCELLED"

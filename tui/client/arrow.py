@@ -19,7 +19,7 @@ from tui.client.errors import ProtocolError
 from tui.client.results import Column
 from tui.wire import QueryStatus
 
-__all__ = ["ARROW_STREAM", "ArrowPage", "TYPE_KEY", "parse_arrow_page"]
+__all__ = ["ARROW_STREAM", "TYPE_KEY", "ArrowPage", "parse_arrow_page"]
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 #: field metadata key carrying the engine's type name (see tui/engines/base.py)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tui.client.errors import (
@@ -23,6 +23,7 @@ from tui.client.errors import (
     TransportError,
     Unauthorized,
 )
+from tui.humanize import format_bytes
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -142,19 +143,8 @@ def parse_param(text: str) -> tuple[str, Any]:
     raise ValueError(f"bad parameter {text!r}: unknown type {kind!r} (int, float, bool, date, datetime, string)")
 
 
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)
@@ -168,7 +158,7 @@ def format_duration(seconds: float) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager

@@ -29,8 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: an in-memory DuckDB that reads files by path)",
     )
     parser.add_argument("--demo", action="store_true", help="open the generated demo database (commons._events)")
-    parser.add_argument("--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)")
-    parser.add_argument("--server", metavar="URL", help="a folio (or Rockset-compatible) server instead of embedded mode")
+    parser.add_argument(
+        "--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)"
+    )
+    parser.add_argument(
+        "--server", metavar="URL", help="a folio (or Rockset-compatible) server instead of embedded mode"
+    )
     parser.add_argument("--api-key", metavar="KEY", help="API key for --server")
     parser.add_argument("--allow-writes", action="store_true", help="open the source read-write")
     parser.add_argument("--sql", metavar="SQL", help="put SQL in the editor instead of the last buffer")

@@ -175,5 +175,5 @@ async def _cancel_quietly(client: Any, query_id: str) -> None:
         info = await client.info(query_id)
         if info.status is not None and not info.status.is_final:
             await client.cancel(query_id)
-    except BaseException:  # noqa: BLE001 - best effort while another error propagates
+    except BaseException:
         pass

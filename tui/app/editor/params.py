@@ -49,7 +49,8 @@ class ParamsScreen(ModalScreen[dict[str, str] | None]):
             dialog.border_subtitle = "enter next/run · esc cancel"
             for name in self.names:
                 yield Label(f":{name}", classes="param-label")
-                yield Input(self.remembered.get(name, ""), placeholder="42, 4.2, true, null, text or 'quoted'", id=f"param-{name}")
+                hint = "42, 4.2, true, null, text or 'quoted'"
+                yield Input(self.remembered.get(name, ""), placeholder=hint, id=f"param-{name}")
             with Horizontal(id="params-buttons"):
                 yield Button("Run", variant="primary", id="params-run")
                 yield Button("Cancel", id="params-cancel")

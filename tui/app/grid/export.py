@@ -12,7 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 FORMATS = (("CSV", "csv"), ("JSON Lines", "jsonl"), ("Parquet", "parquet"))
-_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_SUFFIX = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass(frozen=True)

@@ -32,17 +32,6 @@ def short_id(query_id: str) -> str:
     return query_id[:8]
 
 
-def human_bytes(size: int | None) -> str:
-    if size is None:
-        return "–"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
-
-
 def human_duration(seconds: float) -> str:
     """Short and honest: ``850 ms``, ``12.3 s``, ``4m 05s``, ``3h 07m``, ``2d 03h``."""
     if seconds < 0:

@@ -20,7 +20,8 @@ from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
-from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, human_bytes, short_id
+from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, short_id
+from tui.humanize import format_bytes
 
 
 class QueriesSidebar(Vertical):
@@ -124,7 +125,7 @@ class QueriesSidebar(Vertical):
         if entry.error:
             text.append("  " + fit(cell_text(entry.error), max(4, width - 2)).rstrip(), style="red")
         else:
-            text.append(f"  {entry.rows_text()} · {human_bytes(entry.bytes)}")
+            text.append(f"  {entry.rows_text()} · {format_bytes(entry.bytes)}")
         text.append("\n")
         text.append(f"  {entry.elapsed(now)}")
         expiry = entry.expiry(now)
@@ -197,7 +198,8 @@ class QueriesSidebar(Vertical):
         question = (
             f"Cancel the running query {short_id(entry.query_id)}?"
             if running
-            else f"Drop the stored result of {short_id(entry.query_id)} ({entry.rows_text()})?\nIt cannot be re-opened afterwards."
+            else f"Drop the stored result of {short_id(entry.query_id)} ({entry.rows_text()})?\n"
+            "It cannot be re-opened afterwards."
         )
 
         def answer(yes: bool | None) -> None:
