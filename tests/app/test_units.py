@@ -11,9 +11,9 @@ from tui.app.editor.statements import Statement, error_position, parameters, spl
 from tui.app.grid.cells import NULL, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
 from tui.app.grid.pages import PageCache
 from tui.app.problems import describe
-from tui.app.sidebar.entries import QueryEntry, human_duration
+from tui.app.sidebar.entries import QueryEntry
 from tui.app.state import UserState
-from tui.humanize import format_bytes
+from tui.humanize import format_bytes, format_duration
 from tui.wire import QueryInfo
 
 BUFFER = """SELECT 1;
@@ -121,7 +121,9 @@ def test_sidebar_entries_count_down_with_the_clock():
     assert entry.expiry(now + timedelta(hours=23, minutes=59)) == "expires in 30s"
     assert entry.state(now + timedelta(days=1)) == "EXPIRED"
     assert (
-        human_duration(0.25) == "250 ms" and human_duration(125) == "2m 05s" and human_duration(3 * 86400) == "3d 00h"
+        format_duration(0.25) == "250 ms"
+        and format_duration(125) == "2m 05s"
+        and format_duration(3 * 86400) == "3d 00h"
     )
 
 

@@ -59,7 +59,7 @@ from tui.app.messages import (
 )
 from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar import QueriesSidebar
-from tui.app.sidebar.entries import human_duration, short_id
+from tui.app.sidebar.entries import short_id
 from tui.app.source import (
     FINAL_STATES,
     RUNNING_STATES,
@@ -72,6 +72,7 @@ from tui.app.source import (
     to_row_page,
 )
 from tui.app.state import UserState
+from tui.humanize import format_duration
 
 #: How long a run waits for the query to finish before answering "running" (a small query
 #: then arrives complete, with its first page, in one round trip; a big one shows its first
@@ -323,11 +324,11 @@ class FolioApp(App[None]):
                 at = f" at line {problem.line}" + (f", column {problem.column}" if problem.column is not None else "")
             return f"✗ {problem.title}{at}: {_first_line(problem.message)}"
         if current.status in RUNNING_STATES:
-            elapsed = human_duration((now - current.started_at).total_seconds())
+            elapsed = format_duration((now - current.started_at).total_seconds())
             rows = f" · {self.grid.known_rows:,}+ rows so far" if self.grid.known_rows else ""
             return f"▶ {current.status} {elapsed}{rows} · {qid} · F7 cancel"
         rows = current.rows if current.rows is not None else self.grid.row_count
-        took = f" in {human_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
+        took = f" in {format_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
         verb = "re-opened" if current.reopened else current.status
         if current.status == "CANCELLED":
             return f"■ CANCELLED · {_rows(rows)} kept · {qid}"
@@ -716,7 +717,7 @@ class FolioApp(App[None]):
     def on_export_done(self, message: ExportDone) -> None:
         self.export_bar.remove_class("-active")
         self.notify(
-            f"Exported {message.rows:,} rows to {message.path} in {human_duration(message.seconds)}",
+            f"Exported {message.rows:,} rows to {message.path} in {format_duration(message.seconds)}",
             timeout=6,
             markup=False,
         )

@@ -23,7 +23,7 @@ from tui.client.errors import (
     TransportError,
     Unauthorized,
 )
-from tui.humanize import format_bytes
+from tui.humanize import format_bytes, format_duration
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -141,20 +141,6 @@ def parse_param(text: str) -> tuple[str, Any]:
     except ValueError:
         raise ValueError(f"bad parameter {text!r}: {value!r} is not a valid {kind}") from None
     raise ValueError(f"bad parameter {text!r}: unknown type {kind!r} (int, float, bool, date, datetime, string)")
-
-
-def format_duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 def utcnow() -> datetime:

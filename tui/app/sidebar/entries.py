@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tui.app.source import info_bytes, info_rows, parse_ts, status_name
+from tui.humanize import format_duration
 
 STATUS_STYLES = {
     "QUEUED": "yellow",
@@ -30,24 +31,6 @@ STATUS_MARKS = {
 
 def short_id(query_id: str) -> str:
     return query_id[:8]
-
-
-def human_duration(seconds: float) -> str:
-    """Short and honest: ``850 ms``, ``12.3 s``, ``4m 05s``, ``3h 07m``, ``2d 03h``."""
-    if seconds < 0:
-        seconds = 0
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
 
 
 def _ts(text: str | None) -> datetime | None:
@@ -96,9 +79,9 @@ class QueryEntry:
 
     def elapsed(self, now: datetime) -> str:
         if self.status in ("QUEUED", "RUNNING") and self.submitted_at is not None:
-            return human_duration((now - self.submitted_at).total_seconds())
+            return format_duration((now - self.submitted_at).total_seconds())
         if self.elapsed_ms is not None:
-            return human_duration(self.elapsed_ms / 1000)
+            return format_duration(self.elapsed_ms / 1000)
         return "–"
 
     def expiry(self, now: datetime) -> str:
