@@ -128,8 +128,10 @@ class Service:
         """The query ``query_id`` if ``principal`` may see it; another org's query is
         indistinguishable from one that does not exist."""
         live = self.runner.live(query_id)
-        record = live.record if live is not None else self.store.registry.get(query_id)
-        if record is None or record.org != principal.org:
+        if live is not None and live.record.org != principal.org:
+            live = None  # someone else's running query: answer exactly as for no query
+        record = live.record if live is not None else self.store.registry.get(query_id, principal.org)
+        if record is None:
             raise not_found(query_id=None)
         if live is None and record.expires_at is not None and record.expires_at <= self.clock():
             raise ApiError(

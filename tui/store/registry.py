@@ -138,9 +138,17 @@ class Registry:
         with self._write_lock:
             self._writer.execute(f"UPDATE queries SET {assignments} WHERE query_id = :query_id", row)
 
-    def get(self, query_id: str) -> QueryRecord | None:
+    def get(self, query_id: str, org: str | None = None) -> QueryRecord | None:
+        """The query ``query_id``; with ``org``, only if it belongs to that org. Filtering in
+        SQL makes another org's query cost exactly what a missing one costs: no timing tells
+        them apart."""
         with self._lock:
-            row = self._db.execute("SELECT * FROM queries WHERE query_id = ?", (query_id,)).fetchone()
+            if org is None:
+                row = self._db.execute("SELECT * FROM queries WHERE query_id = ?", (query_id,)).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT * FROM queries WHERE query_id = ? AND org = ?", (query_id, org)
+                ).fetchone()
         return QueryRecord.from_row(row) if row else None
 
     def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
