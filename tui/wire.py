@@ -65,7 +65,6 @@ class ErrorType(str, Enum):
     SERVICEUNAVAILABLE = "SERVICEUNAVAILABLE"
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
-    GONE = "GONE"  # folio extension: an expired result (HTTP 410)
 
 
 # ---------------------------------------------------------------------------------------------

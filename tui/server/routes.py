@@ -154,9 +154,8 @@ def _status_code(type_: str | None) -> int:
 def _query_failed(record: QueryRecord) -> ApiError:
     error = record.error or {}
     type_ = error.get("type") or ErrorType.QUERY_ERROR.value
-    status = 408 if type_ == ErrorType.QUERY_TIMEOUT.value else 500 if type_ == ErrorType.INTERNALERROR.value else 400
     return ApiError(
-        status,
+        _status_code(type_),
         type_,
         error.get("message") or "query failed",
         line=error.get("line"),

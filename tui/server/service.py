@@ -196,7 +196,7 @@ class Service:
                     # the query failed or was cancelled just now and its chunks are going
                     rows = None
                 if rows is not None:
-                    columns = [{"name": f.name, "type": _type_name(f)} for f in index.schema]
+                    columns = [{"name": f.name, "type": field_type_name(f)} for f in index.schema]
                     return PageSlice(rows, position, None, live.record.status, columns)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
@@ -219,12 +219,8 @@ class Service:
         return PageSlice(rows, position, index.rows, record.status, record.columns or _columns(index))
 
 
-def _type_name(field: pa.Field) -> str:
-    return field_type_name(field)
-
-
 def _columns(index: ResultIndex) -> list[dict[str, str]]:
-    return [{"name": f.name, "type": _type_name(f)} for f in index.schema]
+    return [{"name": f.name, "type": field_type_name(f)} for f in index.schema]
 
 
 def _unfinished_error(record: QueryRecord) -> ApiError:
