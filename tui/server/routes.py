@@ -22,7 +22,7 @@ from tui.server.auth import Principal
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
 from tui.server.service import PageSlice, Service
-from tui.store.jsonrows import documents_json, dumps
+from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
 from tui.wire import (
     API_PREFIX,
@@ -90,7 +90,7 @@ def _page_link(request: Request, query_id: str, cursor: str | None, docs: int) -
 
 
 def _pagination(request: Request, service: Service, record: QueryRecord, page: PageSlice, docs: int) -> dict[str, Any]:
-    count = page.rows.num_rows
+    count = page.count
     end = page.position + count
     more = end < page.total if page.total is not None else True
     next_cursor = service.cursor(record, end) if more else None
@@ -231,9 +231,9 @@ async def _completed(request: Request, service: Service, record: QueryRecord, in
     }
     if initial is not None:
         body["pagination"] = _pagination(request, service, record, page, max(initial, 1))
-        if not page.rows.num_rows:
+        if not page.count:
             body["pagination"]["start_cursor"] = service.cursor(record, 0) if total else None
-    return _json_with_rows(documents_json(page.rows), body)
+    return _json_with_rows(page.documents_json(), body)
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -301,8 +301,9 @@ async def _page(
 ) -> Response:
     record, live = service.lookup(principal, query_id)
     start = service.decode_cursor(record, cursor) if cursor else 0
-    page = await service.page(record, live, start + offset, docs)
-    if ARROW_STREAM in request.headers.get("accept", ""):
+    arrow = ARROW_STREAM in request.headers.get("accept", "")
+    page = await service.page(record, live, start + offset, docs, arrow=arrow)
+    if arrow:
         return _arrow_page(page)
     body = {
         "results_total_doc_count": page.total,
@@ -312,14 +313,14 @@ async def _page(
     }
     if page.total is None:
         del body["results_total_doc_count"]  # unknown while running: absent, not null
-    return _json_with_rows(documents_json(page.rows), body)
+    return _json_with_rows(page.documents_json(), body)
 
 
 def _arrow_page(page: PageSlice) -> Response:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, page.rows.schema) as writer:
         writer.write_table(page.rows)
-    end = page.position + page.rows.num_rows
+    end = page.position + page.count
     headers = {"Cache-Control": "no-store", "folio-status": page.status.value, "folio-offset": str(page.position)}
     if page.total is not None:
         headers["folio-total-doc-count"] = str(page.total)

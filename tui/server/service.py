@@ -26,6 +26,7 @@ from tui.server.errors import ApiError, invalid, not_found
 from tui.server.runner import LiveQuery, Runner
 from tui.server.settings import ServiceSettings
 from tui.store.cursors import CursorError
+from tui.store.jsonrows import documents_json
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
@@ -48,13 +49,22 @@ def new_query_id() -> str:
 
 @dataclass(frozen=True)
 class PageSlice:
-    """Rows ``[position, position + len(rows))`` of a result, and what is known about it."""
+    """Rows ``[position, position + count)`` of a result, and what is known about it. The
+    rows come as Arrow, or as JSON when the store had them rendered already."""
 
-    rows: pa.Table
+    rows: pa.Table | None
+    count: int
     position: int
     total: int | None
     status: QueryStatus
     columns: list[dict[str, str]]
+    rendered: bytes | None = None
+
+    def documents_json(self) -> bytes:
+        if self.rendered is not None:
+            return self.rendered
+        assert self.rows is not None
+        return documents_json(self.rows)
 
 
 class Service:
@@ -69,6 +79,7 @@ class Service:
             quota_bytes=settings.quota_bytes,
             min_free_bytes=settings.min_free_bytes,
             chunk_rows=settings.chunk_rows,
+            rendered_cache_bytes=settings.rendered_cache_bytes,
         )
         self.runner = Runner(engine, self.store, max_workers=settings.max_concurrent_queries)
         self._sweeper: asyncio.Task | None = None
@@ -168,10 +179,18 @@ class Service:
     # -- pages ------------------------------------------------------------------------------
 
     async def page(
-        self, record: QueryRecord, live: LiveQuery | None, position: int, docs: int, *, wait: bool = True
+        self,
+        record: QueryRecord,
+        live: LiveQuery | None,
+        position: int,
+        docs: int,
+        *,
+        wait: bool = True,
+        arrow: bool = False,
     ) -> PageSlice:
-        """Rows from ``position`` on. For a running query, wait (bounded) for rows to exist
-        there; never answer an empty page while rows may still come."""
+        """Rows from ``position`` on (as Arrow if ``arrow``, else as whatever renders the
+        JSON soonest). For a running query, wait (bounded) for rows to exist there; never
+        answer an empty page while rows may still come."""
         if position > MAX_OFFSET + 100_000:
             raise invalid("offset is past the largest allowed position")
         if live is not None:
@@ -197,12 +216,12 @@ class Service:
                     rows = None
                 if rows is not None:
                     columns = [{"name": f.name, "type": field_type_name(f)} for f in index.schema]
-                    return PageSlice(rows, position, None, live.record.status, columns)
+                    return PageSlice(rows, rows.num_rows, position, None, live.record.status, columns)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
-        return self._stored_page(record, position, docs)
+        return self._stored_page(record, position, docs, arrow)
 
-    def _stored_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice:
+    def _stored_page(self, record: QueryRecord, position: int, docs: int, arrow: bool) -> PageSlice:
         if record.status is not QueryStatus.COMPLETED:
             raise _unfinished_error(record)
         index = self.store.index(record)
@@ -210,13 +229,20 @@ class Service:
             raise ApiError(
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             )
+        columns = record.columns or _columns(index)
+        total = index.rows
+        if not arrow:
+            rendered = self.store.rendered.page(self.store.path(record), index, position, docs)
+            if rendered is not None:
+                count = max(0, min(docs, total - position))
+                return PageSlice(None, count, position, total, record.status, columns, rendered)
         try:
             rows = read_rows(self.store.path(record), index, position, docs)
         except FileNotFoundError:  # dropped or expired between the lookup and the read
             raise ApiError(
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             ) from None
-        return PageSlice(rows, position, index.rows, record.status, record.columns or _columns(index))
+        return PageSlice(rows, rows.num_rows, position, total, record.status, columns)
 
 
 def _columns(index: ResultIndex) -> list[dict[str, str]]:

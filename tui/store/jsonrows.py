@@ -253,20 +253,27 @@ def _column_fragments(column: pa.Array, field: pa.Field) -> pa.Array:
 FAST_PATH_MIN_ROWS = 512
 
 
+def row_texts(table: pa.Table, terminator: str = "") -> pa.Array:
+    """One JSON object text per row of ``table`` (kernel path), each followed by ``terminator``."""
+    if table.num_columns == 0:
+        return pa.array(["{}" + terminator] * table.num_rows, pa.string())
+    batch = table.combine_chunks().to_batches()[0] if table.num_rows else None
+    if batch is None:
+        return pa.array([], pa.string())
+    parts: list[Any] = []
+    for i, field in enumerate(table.schema):
+        key = orjson.dumps(field.name).decode()
+        parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _column_fragments(batch.column(i), field)]
+    parts.append(pa.scalar("}" + terminator))
+    return pc.binary_join_element_wise(*parts, "")
+
+
 def documents_json(table: pa.Table) -> bytes:
     """The rows of ``table`` as the bytes of a JSON array of objects."""
     if table.num_rows == 0:
         return b"[]"
     if table.num_rows < FAST_PATH_MIN_ROWS:
         return dumps(to_documents(table))
-    if table.num_columns == 0:
-        return b"[" + b",".join([b"{}"] * table.num_rows) + b"]"
-    batch = table.combine_chunks().to_batches()[0] if table.num_rows else None
-    parts: list[Any] = []
-    for i, field in enumerate(table.schema):
-        key = orjson.dumps(field.name).decode()
-        parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _column_fragments(batch.column(i), field)]
-    parts.append(pa.scalar("}"))
-    rows = pc.binary_join_element_wise(*parts, "")
+    rows = row_texts(table)
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), ",")
     return b"[" + joined[0].as_buffer().to_pybytes() + b"]"

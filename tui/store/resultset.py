@@ -179,6 +179,8 @@ class ResultWriter:
             os.fsync(fh.fileno())
         os.replace(tmp, self.directory / INDEX_FILE)
         _fsync_path(self.directory, directory=True)
+        if self._account:
+            self._account((self.directory / INDEX_FILE).stat().st_size)
         self.index.complete = True
         return self.index
 

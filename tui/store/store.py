@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from tui.store.cursors import CursorCodec
 from tui.store.registry import QueryRecord, Registry
+from tui.store.rendered import RenderedChunks, is_rendered_file
 from tui.store.resultset import CHUNKS, QuotaExceeded, ResultIndex, ResultWriter, load_index
 from tui.wire import QueryStatus
 
@@ -87,6 +88,7 @@ class Store:
         quota_bytes: int | None = None,
         min_free_bytes: int = 256 * 1024 * 1024,
         chunk_rows: int | None = None,
+        rendered_cache_bytes: int = 1024 * 1024 * 1024,
     ):
         self.root = root
         self.clock = clock
@@ -105,6 +107,9 @@ class Store:
         self._usage_lock = threading.Lock()
         self._indexes: OrderedDict[str, ResultIndex] = OrderedDict()
         self._indexes_lock = threading.Lock()
+        self.rendered = RenderedChunks(
+            capacity_bytes=rendered_cache_bytes, reserve=self.reserve, account=self.account, release=self.release
+        )
         self.recover()
         self._usage = sum(directory_size(p) for p in self.results.iterdir() if p.is_dir())
 
@@ -130,6 +135,10 @@ class Store:
             if path.name not in owned:
                 log.warning("removing orphaned result directory %s", path.name)
                 shutil.rmtree(path, ignore_errors=True)
+            else:
+                for entry in os.scandir(path):
+                    if is_rendered_file(entry.name):
+                        os.unlink(entry.path)
 
     def _fail_interrupted(self, record: QueryRecord, now: datetime, why: str = "") -> None:
         shutil.rmtree(self.results / record.directory, ignore_errors=True)
@@ -192,6 +201,7 @@ class Store:
         with self._indexes_lock:
             self._indexes.pop(record.directory, None)
         CHUNKS.forget(path)
+        self.rendered.forget(path)
         if path.exists():
             size = directory_size(path)
             shutil.rmtree(path, ignore_errors=True)
@@ -209,7 +219,13 @@ class Store:
         self.reserve(0)
 
     def reserve(self, nbytes: int) -> None:
-        """Check there is room for ``nbytes`` more, or raise :class:`QuotaExceeded`."""
+        """Check there is room for ``nbytes`` more, or raise :class:`QuotaExceeded`. Rendered
+        pages are given back first when room is short."""
+        with self._usage_lock:
+            over = self._usage + nbytes - self.quota_bytes if self.quota_bytes is not None else 0
+        short = max(over, self.min_free_bytes - (shutil.disk_usage(self.results).free - nbytes))
+        if short > 0 and self.rendered.nbytes:
+            self.release(self.rendered.evict(short))
         with self._usage_lock:
             if self.quota_bytes is not None and self._usage + nbytes > self.quota_bytes:
                 raise QuotaExceeded(
