@@ -205,3 +205,15 @@ def test_rendered_pages_do_not_survive_a_restart_and_go_with_their_result(tmp_pa
     assert store.usage_bytes == directory_size(store.path(record))
     store.drop(record)
     assert store.usage_bytes == 0 and store.rendered.nbytes == 0
+
+
+def test_a_read_that_does_not_admit_neither_renders_nor_counts(tmp_path):
+    index = write(tmp_path / "r")
+    cache = Usage().cache()
+    for _ in range(3):
+        assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is None
+    assert cache.page(tmp_path / "r", index, 0, 10) is None  # still the first read that counts
+    assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is None
+    assert cache.page(tmp_path / "r", index, 0, 10) is not None
+    assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is not None
+    assert cache.page(tmp_path / "r", index, ROWS, 10) is None  # past the end: nothing to serve

@@ -19,6 +19,7 @@ from tui.engines.base import Engine
 from tui.server import errors, routes
 from tui.server.auth import Keyring
 from tui.server.errors import ApiError, error_response
+from tui.server.fastpath import PageFastPath
 from tui.server.service import Service
 from tui.server.settings import ServiceSettings
 from tui.wire import ErrorType
@@ -35,12 +36,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(
-            ApiError(413, ErrorType.CONTENTTOOLARGE, f"request body is larger than {self.limit:,} bytes")
-        )
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await too_large(scope, receive, send)
+                message = f"request body is larger than {self.limit:,} bytes"
+                await error_response(ApiError(413, ErrorType.CONTENTTOOLARGE, message))(scope, receive, send)
                 return
         seen = 0
 
@@ -105,6 +104,8 @@ def create_app(
     async def health() -> dict:
         return {"status": "ok", "engine": engine.describe()}
 
+    if settings.page_fast_path:
+        app.add_middleware(PageFastPath, service=service, keyring=keyring, state=app.state)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.record_requests:
         app.add_middleware(RequestLog, log=app.state.request_log)

@@ -305,6 +305,11 @@ async def _page(
     page = await service.page(record, live, start + offset, docs, arrow=arrow)
     if arrow:
         return _arrow_page(page)
+    return page_response(request, service, record, page, docs)
+
+
+def page_response(request: Request, service: Service, record: QueryRecord, page: PageSlice, docs: int) -> Response:
+    """The JSON answer to a page request (shared with :mod:`tui.server.fastpath`)."""
     body = {
         "results_total_doc_count": page.total,
         "pagination": _pagination(request, service, record, page, docs),

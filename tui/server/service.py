@@ -221,6 +221,22 @@ class Service:
             record = self.store.registry.get(record.query_id) or record
         return self._stored_page(record, position, docs, arrow)
 
+    def rendered_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice | None:
+        """The page if it can be answered from already-rendered JSON, else ``None``; it raises
+        nothing and changes nothing (not even what counts as read), so a caller can always
+        fall back to :meth:`page` as if it had never asked."""
+        if record.status is not QueryStatus.COMPLETED or position > MAX_OFFSET + 100_000:
+            return None
+        index = self.store.index(record)
+        if index is None:
+            return None
+        rendered = self.store.rendered.page(self.store.path(record), index, position, docs, admit=False)
+        if rendered is None:
+            return None
+        count = max(0, min(docs, index.rows - position))
+        columns = record.columns or _columns(index)
+        return PageSlice(None, count, position, index.rows, record.status, columns, rendered)
+
     def _stored_page(self, record: QueryRecord, position: int, docs: int, arrow: bool) -> PageSlice:
         if record.status is not QueryStatus.COMPLETED:
             raise _unfinished_error(record)

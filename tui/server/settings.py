@@ -51,6 +51,9 @@ class ServiceSettings:
     max_sql_bytes: int = 1024 * 1024
     #: rows per stored chunk (None: the store's default)
     chunk_rows: int | None = None
+    #: answer pages of rendered results without FastAPI (tui.server.fastpath); off only to
+    #: compare the two paths
+    page_fast_path: bool = True
     #: keep a log of requests on ``app.state.request_log`` (tests use it)
     record_requests: bool = False
 

@@ -8,9 +8,11 @@ query, so contention is not a concern, and durability is SQLite's.
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +94,7 @@ class QueryRecord:
 
 
 _COLUMNS = [f.name for f in fields(QueryRecord)]
+_FINISHED_CACHE = 4096
 
 
 class Registry:
@@ -112,6 +115,10 @@ class Registry:
         self._writer.executescript(_SCHEMA)
         self._lock = threading.Lock()  # the reading connection's
         self._db = self._connect(path)
+        # Queries in a final state change only by being deleted, and every page request looks
+        # one up: they are kept here (the store's lock makes this process the only writer).
+        self._finished: OrderedDict[str, QueryRecord] = OrderedDict()
+        self._generation = 0  # bumped by every write, so a read racing one is not cached
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -128,6 +135,7 @@ class Registry:
     def insert(self, record: QueryRecord) -> None:
         row = record.to_row()
         marks = ", ".join(f":{name}" for name in _COLUMNS)
+        self._forget(record.query_id)
         with self._write_lock:
             self._writer.execute(f"INSERT INTO queries ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
 
@@ -135,21 +143,37 @@ class Registry:
         """Write every field of ``record`` (the runner owns its record while it runs)."""
         row = record.to_row()
         assignments = ", ".join(f"{name} = :{name}" for name in _COLUMNS if name != "query_id")
+        self._forget(record.query_id)
         with self._write_lock:
             self._writer.execute(f"UPDATE queries SET {assignments} WHERE query_id = :query_id", row)
+        self._forget(record.query_id)
 
     def get(self, query_id: str, org: str | None = None) -> QueryRecord | None:
         """The query ``query_id``; with ``org``, only if it belongs to that org. Filtering in
         SQL makes another org's query cost exactly what a missing one costs: no timing tells
-        them apart."""
+        them apart, and only the owner's look-ups are answered from memory."""
         with self._lock:
+            cached = self._finished.get(query_id)
+            if cached is not None and (org is None or cached.org == org):
+                self._finished.move_to_end(query_id)
+                return copy.copy(cached)
+            generation = self._generation
             if org is None:
                 row = self._db.execute("SELECT * FROM queries WHERE query_id = ?", (query_id,)).fetchone()
             else:
                 row = self._db.execute(
                     "SELECT * FROM queries WHERE query_id = ? AND org = ?", (query_id, org)
                 ).fetchone()
-        return QueryRecord.from_row(row) if row else None
+        if not row:
+            return None
+        record = QueryRecord.from_row(row)
+        if record.status.is_final:
+            with self._lock:
+                if generation == self._generation:
+                    self._finished[query_id] = copy.copy(record)
+                    while len(self._finished) > _FINISHED_CACHE:
+                        self._finished.popitem(last=False)
+        return record
 
     def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
         """Every query of ``org`` that has not expired, newest first."""
@@ -177,8 +201,15 @@ class Registry:
         return [QueryRecord.from_row(row) for row in rows]
 
     def delete(self, query_id: str) -> None:
+        self._forget(query_id)
         with self._write_lock:
             self._writer.execute("DELETE FROM queries WHERE query_id = ?", (query_id,))
+        self._forget(query_id)
+
+    def _forget(self, query_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            self._finished.pop(query_id, None)
 
     def directories(self) -> set[str]:
         with self._lock:

@@ -75,24 +75,30 @@ class RenderedChunks:
         with self._lock:
             return self._bytes
 
-    def page(self, directory: Path, index: ResultIndex, offset: int, count: int) -> bytes | None:
+    def page(
+        self, directory: Path, index: ResultIndex, offset: int, count: int, *, admit: bool = True
+    ) -> bytes | None:
         """Rows ``[offset, offset + count)`` as a JSON array, or ``None`` when some chunk they
-        touch is not rendered (yet): the caller renders those rows itself."""
+        touch is not rendered (yet): the caller renders those rows itself. With ``admit``
+        false, this read neither counts towards rendering a chunk nor renders one."""
         starts, chunks = index.snapshot()
         if count <= 0 or not chunks:
             return None
         end = min(offset + count, chunks[-1].start + chunks[-1].rows)
+        if offset >= end:
+            return None  # nothing there: not worth a file
         first = bisect.bisect_right(starts, offset) - 1
         touched = [c for c in chunks[max(first, 0) :] if c.start < end] if first >= 0 else []
+        base = os.path.join(directory, "")
         # every chunk is checked (and counted as read), even after one that is not rendered
-        ready = [self._ready(str(directory / (c.name + SUFFIX))) or self._render(directory, c) for c in touched]
+        ready = [self._ready(base + c.name + SUFFIX) or (admit and self._render(directory, c)) for c in touched]
         if not touched or not all(ready):
             return None
         pieces: list[bytes] = []
         for chunk in touched:
             local = max(offset - chunk.start, 0)
             take = min(chunk.rows, end - chunk.start) - local
-            piece = self._read(directory / (chunk.name + SUFFIX), chunk.rows, local, local + take)
+            piece = self._read(base + chunk.name + SUFFIX, chunk.rows, local, local + take)
             if piece is None:
                 return None
             pieces.append(piece)
@@ -105,7 +111,7 @@ class RenderedChunks:
                 return True
             return False
 
-    def _read(self, path: Path, rows: int, first: int, last: int) -> bytes | None:
+    def _read(self, path: str, rows: int, first: int, last: int) -> bytes | None:
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:  # evicted, or the result dropped, since _ready
