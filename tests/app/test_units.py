@@ -8,7 +8,19 @@ import pytest
 
 from tui.app.editor.params import parse_value
 from tui.app.editor.statements import Statement, error_position, parameters, split_statements, statement_at
-from tui.app.grid.cells import NULL, cell_text, column_widths, fit, fit_right, infer_columns, is_numeric_type
+from tui.app.grid.cells import (
+    ELLIPSIS,
+    MAX_CELL_CHARS,
+    NULL,
+    bounded_json,
+    cell_text,
+    column_widths,
+    compact_json,
+    fit,
+    fit_right,
+    infer_columns,
+    is_numeric_type,
+)
 from tui.app.grid.pages import PageCache
 from tui.app.problems import describe
 from tui.app.sidebar.entries import QueryEntry
@@ -78,6 +90,60 @@ def test_cells():
     assert fit_right("7", 3) == "  7"
     assert fit("日本語テキスト", 6) == "日本… "  # wide characters are cut by cells
     assert is_numeric_type("BIGINT") and is_numeric_type("DECIMAL(10,2)") and not is_numeric_type("STRUCT(a INT)")
+
+
+BIG = "x" * (10 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("value", "starts"),
+    [
+        (BIG, "xxx"),
+        ({"s": BIG}, '{"s":"xxx'),
+        ([BIG], '["xxx'),
+        ({BIG: 1}, '{"xxx'),
+        ({"a": [{"b": list(range(1_000_000))}]}, '{"a":[{"b":[0,1,2,'),
+        ([[BIG]] * 1_000, '[["xxx'),
+    ],
+    ids=["string", "struct", "list", "key", "long-list", "nested"],
+)
+def test_cell_text_of_a_ten_megabyte_value_is_bounded(value, starts):
+    text = cell_text(value)
+    assert len(text) == MAX_CELL_CHARS + 1 and text.endswith(ELLIPSIS)
+    assert text.startswith(starts)
+
+
+def test_a_nested_value_is_serialized_only_as_far_as_a_cell_shows():
+    calls = []
+
+    class Value:  # turned into text by str(), as compact_json's default does
+        def __str__(self) -> str:
+            calls.append(1)
+            return "v"
+
+    text = cell_text({"values": [Value()] * 1_000_000})
+    assert text.startswith('{"values":["v","v",') and text.endswith(ELLIPSIS)
+    assert 0 < len(calls) <= MAX_CELL_CHARS
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, 2.5, None, True, 'quote " newline \n é'], 1: 2, None: 3, False: [], "k": {}},
+        [],
+        {},
+        [[[]]],
+        ("a", 1),
+        {"when": datetime(2026, 1, 2, tzinfo=UTC)},
+        float("nan"),
+        "x" * MAX_CELL_CHARS,
+    ],
+)
+def test_bounded_json_is_compact_json_when_it_fits(value):
+    assert bounded_json(value, 10_000) == compact_json(value)
+    cut = bounded_json(value, 5)
+    whole = compact_json(value)
+    assert cut == whole if len(whole) <= 5 else cut == whole[:5] + ELLIPSIS
     assert not is_numeric_type("INTEGER[]")
     widths = column_widths(
         [("id", "BIGINT"), ("ts", "TIMESTAMP"), ("s", "VARCHAR")], [{"id": 1, "ts": "x", "s": "y" * 100}]

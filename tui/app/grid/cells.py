@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -18,9 +19,12 @@ ELLIPSIS = "…"
 #: A cell never grows wider than this; the full value is one Enter away.
 MAX_WIDTH = 40
 MIN_WIDTH = 4
-#: A value's text is cut to this many characters before it is measured or drawn: a cell shows
-#: at most MAX_WIDTH cells of it, and measuring a 10 MB string on every paint would stall the UI.
-MAX_CELL_CHARS = 1_000
+#: A value's text is cut to this many characters before it is measured or drawn, and a nested
+#: value is serialized only this far: a cell shows at most MAX_WIDTH cells of it, and turning a
+#: 10 MB string or struct into text on every paint would stall the UI (~50 ms a cell). Four
+#: characters a cell leaves room for combining marks and joined emoji; text denser than that
+#: is cut earlier, and still ends with the ellipsis that says so.
+MAX_CELL_CHARS = 4 * MAX_WIDTH
 #: The detail view shows at most this many characters of one string value (and of the whole
 #: text): laying out megabytes of text would freeze the UI. It says when it cut.
 DETAIL_CHARS = 20_000
@@ -52,17 +56,75 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def bounded_json(value: Any, limit: int) -> str:
+    """:func:`compact_json` of ``value`` cut to its first ``limit`` characters (then ``…``),
+    without serializing the rest: a 10 MB struct or list costs what ``limit`` characters do."""
+    parts: list[str] = []
+    size = 0
+    for chunk in _json_chunks(value, limit + 1):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return "".join(parts)[:limit] + ELLIPSIS
+    return "".join(parts)
+
+
+def _json_chunks(value: Any, most: int) -> Iterator[str]:
+    """The pieces of ``compact_json(value)`` in order, made only as they are asked for; every
+    string (key or value) is cut to ``most`` characters before it is escaped, so no one piece
+    costs more than that."""
+    if isinstance(value, str):
+        yield _json_string(value, most)
+    elif value is None or isinstance(value, (bool, int, float)):
+        yield json.dumps(value)
+    elif isinstance(value, dict):
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield ("," if n else "") + _json_string(_json_key(key), most) + ":"
+            yield from _json_chunks(item, most)
+        yield "}"
+    elif isinstance(value, (list, tuple)):
+        yield "["
+        for n, item in enumerate(value):
+            if n:
+                yield ","
+            yield from _json_chunks(item, most)
+        yield "]"
+    else:  # what compact_json's default=str does: the value's str() as a JSON string
+        yield _json_string(str(value), most)
+
+
+def _json_string(text: str, most: int) -> str:
+    # a string cut here is at least ``most`` characters long once escaped: the caller cuts it
+    return encode_basestring(text if len(text) <= most else text[:most])
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)  # as json.dumps names such keys: null, true, 1, 1.5
+    return str(key)
+
+
 def cell_text(value: Any) -> str:
-    """The one-line text of a value. ``None`` is :data:`NULL`, never the string ``"None"``."""
+    """The one-line text of a value, at most :data:`MAX_CELL_CHARS` characters and ``…``.
+
+    ``None`` is :data:`NULL`, never the string ``"None"``. Only as much of a long value is
+    turned into text as a cell can show: this runs on every paint of a row.
+    """
     if value is None:
         return NULL
     if value is True:
         return "true"
     if value is False:
         return "false"
-    text = compact_json(value) if isinstance(value, (dict, list)) else str(value)
-    if len(text) > MAX_CELL_CHARS:
-        text = text[:MAX_CELL_CHARS] + ELLIPSIS
+    if isinstance(value, (dict, list)):
+        text = bounded_json(value, MAX_CELL_CHARS)
+    else:
+        text = value if isinstance(value, str) else str(value)
+        if len(text) > MAX_CELL_CHARS:
+            text = text[:MAX_CELL_CHARS] + ELLIPSIS
     # One value is one line: newlines and control characters must not break the row.
     if _CONTROL.search(text):
         text = _CONTROL.sub(_replace_control, text)
