@@ -6,6 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
+#: seconds on a clock that never goes back (``time.monotonic``): what waits such as the grid's
+#: retries measure, injected so tests move it instead of sleeping
+Monotonic = Callable[[], float]
 
 
 def system_clock() -> datetime:

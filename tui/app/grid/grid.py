@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.app.clock import Clock, system_clock
+from tui.app.clock import Clock, Monotonic, system_clock
 from tui.app.grid.cells import (
     COPY_LIMIT,
     cell_text,
@@ -47,10 +47,27 @@ from tui.app.problems import describe
 PAGE_SIZE = 250
 #: pages held at most (memory bound: PAGE_SIZE * MAX_PAGES rows, whatever the result size)
 MAX_PAGES = 64
-#: how long to wait before asking again for a page that is not ready (query still running)
-#: or that failed (server down)
+#: how long to wait before asking again for a page that is not ready: the query still runs and
+#: the server answered, so its rows are on their way; asked for at a steady pace
 RETRY_NOT_READY = 0.3
-RETRY_FAILED = 2.0
+#: how long to wait before asking again for a page that failed (server down, timed out, an
+#: error): RETRY_FIRST after the first failure, twice as long after each further one in a row…
+RETRY_FIRST = 0.5
+#: …up to RETRY_MAX. 15 s because a server that is down for an hour then gets one request per
+#: open page every 15 s instead of a steady stream, while the rows still come back within 15 s
+#: of it being up again with no key pressed (sooner when any other request gets through: the
+#: app then calls retry_now). A page that arrives starts its count again.
+RETRY_MAX = 15.0
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row of one page: 0.5, 1, 2, 4, 8,
+    then 15 from the sixth on."""
+    return min(RETRY_MAX, RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16))
+
+
+def _seconds(delay: float) -> str:
+    return f"{delay:g} s"
 
 
 class ResultsGrid(ScrollView, can_focus=True):
@@ -109,6 +126,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         page_size: int = PAGE_SIZE,
         max_pages: int = MAX_PAGES,
         clock: Clock = system_clock,
+        monotonic: Monotonic = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -117,6 +135,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.page_size = page_size
         self.max_pages = max_pages
         self._clock = clock
+        self._monotonic = monotonic
         self._source: RowSource | None = None
         self._generation = 0
         self.key = ""
@@ -129,6 +148,10 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.running = False
         self.cache = PageCache(page_size, max_pages)
         self._retry_at: dict[int, float] = {}
+        #: failures in a row of each page that failed, until it arrives (its retry backoff)
+        self._failures: dict[int, int] = {}
+        #: what the last failure was ("Server unreachable"), for the "retrying" subtitle
+        self._failure_title = ""
         self.last_page_ms: float | None = None
         #: why the last page asked for could not be fetched ("Server unreachable"), until one is
         self.page_problem: str | None = None
@@ -167,6 +190,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.running = running and total is None
         self.cache = PageCache(self.page_size, self.max_pages)
         self._retry_at.clear()
+        self._failures.clear()
         self.last_page_ms = None
         self.page_problem = None
         self.cursor_row = 0
@@ -192,6 +216,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.running = False
         self.cache = PageCache(self.page_size, self.max_pages)
         self._retry_at.clear()
+        self._failures.clear()
         self.page_problem = None
         self.cursor_row = self.cursor_col = 0
         if hint is not None:
@@ -345,18 +370,29 @@ class ResultsGrid(ScrollView, can_focus=True):
             return
         wanted = self.wanted_pages()
         self.cache.touch(wanted)
-        now = time.monotonic()
+        now = self._monotonic()
         for index in wanted:
             page = self.cache.page(index)
             if page is not None and (page.complete or self.total is not None):
                 continue
             if now < self._retry_at.get(index, 0.0):
                 continue
+            if index in self._failures and index not in self.cache.in_flight:
+                # the subtitle said "retrying in 4 s": now it is
+                self._set_page_problem(f"✗ {self._failure_title} · retrying now…")
             self._fetch(index)
 
+    def retry_delay(self, index: int) -> float | None:
+        """How long the grid waits after page ``index`` failed before asking again (``None``
+        when it has not failed since it last arrived)."""
+        failures = self._failures.get(index)
+        return None if failures is None else retry_delay(failures)
+
     def retry_now(self) -> None:
-        """Ask again at once for the pages that failed (the server is back)."""
+        """Ask again at once for the pages that failed, their backoff forgotten (the server is
+        back)."""
         self._retry_at.clear()
+        self._failures.clear()
         self.refresh()
 
     def _fetch(self, index: int) -> None:
@@ -384,6 +420,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             return
         self.cache.end(message.index)
         self._retry_at.pop(message.index, None)
+        self._failures.pop(message.index, None)
         if self.page_problem is not None:
             self.page_problem = None
             self.post_message(GridRecovered(self.key))
@@ -391,7 +428,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         page = self.cache.page(message.index)
         if page is not None and not page.complete and self.total is None:
             # the last page of a running query: ask again shortly for the rows still to come
-            self._retry_at[message.index] = time.monotonic() + RETRY_NOT_READY
+            self._retry_at[message.index] = self._monotonic() + RETRY_NOT_READY
             self.set_timer(RETRY_NOT_READY + 0.02, self.refresh)
 
     def _take_page(self, page: RowPage, *, elapsed_ms: float | None) -> None:
@@ -443,24 +480,31 @@ class ResultsGrid(ScrollView, can_focus=True):
             return
         problem = describe(message.error)
         kind = problem.kind
+        index = message.index
         if kind == "not_ready":
+            # the server answered: not a failure, the rows are on their way
+            self._failures.pop(index, None)
             delay = RETRY_NOT_READY
         else:
-            delay = RETRY_FAILED
             self.post_message(GridProblem(self.key, message.error))
-        if kind in ("expired", "not_found"):
-            # the result is gone: asking again cannot help
-            self._source = None
-            self.running = False
-            self.page_problem = f"✗ {problem.title}"
-            self._update_title()
-            return
-        if kind != "not_ready":
+            if kind in ("expired", "not_found"):
+                # the result is gone: asking again cannot help
+                self._source = None
+                self.running = False
+                self._set_page_problem(f"✗ {problem.title}")
+                return
+            failures = self._failures[index] = self._failures.get(index, 0) + 1
+            delay = retry_delay(failures)
             # said in the grid itself, where the rows are missing, until a page arrives
-            self.page_problem = f"✗ {problem.title} · retrying"
-            self._update_title()
-        self._retry_at[message.index] = time.monotonic() + delay
+            self._failure_title = problem.title
+            self._set_page_problem(f"✗ {problem.title} · retrying in {_seconds(delay)}")
+        self._retry_at[index] = self._monotonic() + delay
         self.set_timer(delay + 0.02, self.refresh)
+
+    def _set_page_problem(self, problem: str) -> None:
+        if problem != self.page_problem:
+            self.page_problem = problem
+            self._update_title()
 
     # ------------------------------------------------------------------------------------------
     # Rendering

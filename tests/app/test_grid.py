@@ -1,0 +1,162 @@
+"""The grid on its own, over a row source the test controls: how often it asks again for a page
+that failed, and how much of a huge value it turns into text when it paints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from textual.app import App, ComposeResult
+
+from tests.app.helpers import grid_lines, until
+from tui.app.grid import ResultsGrid
+from tui.app.grid.cells import ELLIPSIS, MAX_CELL_CHARS
+from tui.app.grid.grid import RETRY_MAX, retry_delay
+from tui.app.grid.pages import RowPage
+
+COLUMNS = [("i", "BIGINT"), ("label", "VARCHAR")]
+
+
+class Ticks:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FlakySource:
+    """Rows ``i``/``label``; every fetch fails while ``down`` is set, as a stopped server does."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.down = False
+        self.fetches: list[int] = []
+
+    async def fetch(self, offset: int, docs: int) -> RowPage:
+        self.fetches.append(offset)
+        if self.down:
+            raise httpx.ConnectError("connection refused")
+        rows = [{"i": i, "label": f"row {i}"} for i in range(offset, min(offset + docs, self.total))]
+        return RowPage(offset, rows, COLUMNS, total=self.total)
+
+
+class GridApp(App[None]):
+    def __init__(self, ticks: Ticks, max_pages: int = 64) -> None:
+        super().__init__()
+        self.ticks = ticks
+        self.max_pages = max_pages
+
+    def compose(self) -> ComposeResult:
+        yield ResultsGrid(id="grid", page_size=100, max_pages=self.max_pages, monotonic=self.ticks)
+
+
+async def test_failed_page_retries_back_off_and_a_page_that_arrives_resets_them():
+    ticks = Ticks()
+    source = FlakySource(total=1_000)
+    source.down = True
+    app = GridApp(ticks, max_pages=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=COLUMNS, total=1_000)
+        await until(pilot, lambda: grid.retry_delay(0) == 0.5)
+        assert "Server unreachable · retrying in 0.5 s" in grid.border_subtitle
+        assert "···" in "\n".join(grid_lines(grid))
+
+        # each failure in a row doubles the wait; before it is over the page is not asked for
+        for expected in (1, 2, 4, 8, 15, 15):
+            asked = len(source.fetches)
+            previous = grid.retry_delay(0)
+            assert previous is not None
+            ticks.now += previous - 0.01
+            grid.refresh()
+            await pilot.pause()
+            assert len(source.fetches) == asked  # not yet
+            ticks.now += 0.01
+            grid.refresh()
+            await until(pilot, lambda: grid.retry_delay(0) == expected)
+            assert len(source.fetches) == asked + 1
+            assert f"retrying in {expected:g} s" in grid.border_subtitle
+
+        # the server is back: the next retry brings the rows, and the backoff is forgotten
+        source.down = False
+        ticks.now += RETRY_MAX
+        grid.refresh()
+        await until(pilot, lambda: grid.cache.row(0) is not None)
+        assert grid.retry_delay(0) is None
+        assert "row 0" in "\n".join(grid_lines(grid))
+        assert "retrying" not in grid.border_subtitle
+
+        # page 0 leaves the cache (two pages at most) and fails when asked for again: its wait
+        # starts again from the first, short one
+        for row in (500, 900):
+            grid.go_to_row(row)
+            await until(pilot, lambda: grid.cache.row(row) is not None)
+        assert 0 not in grid.cache
+        source.down = True
+        grid.go_to_row(0)
+        await until(pilot, lambda: grid.retry_delay(0) is not None)
+        assert grid.retry_delay(0) == 0.5
+        assert "retrying in 0.5 s" in grid.border_subtitle
+
+
+async def test_retry_now_forgets_the_backoff():
+    ticks = Ticks()
+    source = FlakySource(total=1_000)
+    source.down = True
+    app = GridApp(ticks)
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=COLUMNS, total=1_000)
+        await until(pilot, lambda: grid.retry_delay(0) == 0.5)
+        ticks.now += 0.5
+        grid.refresh()
+        await until(pilot, lambda: grid.retry_delay(0) == 1)
+        asked = len(source.fetches)
+        source.down = False
+        grid.retry_now()  # what the app does when another request got through
+        await until(pilot, lambda: grid.cache.row(0) is not None)
+        assert len(source.fetches) == asked + 1
+        assert grid.retry_delay(0) is None
+
+
+def test_retry_delay_doubles_up_to_its_cap():
+    assert [retry_delay(n) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 15, 15, 15]
+    assert retry_delay(100_000) == RETRY_MAX  # a server down for days: no overflow
+
+
+class Counted:
+    """A value the JSON of a cell turns into text with ``str()``: counts how often it is."""
+
+    calls = 0
+
+    def __str__(self) -> str:
+        Counted.calls += 1
+        return "v"
+
+
+class OnePage:
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+
+    async def fetch(self, offset: int, docs: int) -> RowPage:
+        return RowPage(offset, [self.row] if offset == 0 else [], [("big", "JSON"), ("n", "INTEGER")], total=1)
+
+
+async def test_painting_a_huge_nested_value_formats_only_what_a_cell_shows():
+    huge = {"items": [Counted()] * 1_000_000, "tail": "x" * 10_000_000}
+    app = GridApp(Ticks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        Counted.calls = 0
+        grid.open(OnePage({"big": huge, "n": 1}), key="q")
+        await until(pilot, lambda: grid.cache.row(0) is not None)
+        grid.focus()
+        for _ in range(5):  # every cursor move repaints the row
+            await pilot.press("right", "left")
+            row = next(line for line in grid_lines(grid) if line.lstrip().startswith("1 "))
+            assert '{"items":["v","v"' in row and ELLIPSIS in row
+        # a million elements, each painted at most a cell's worth
+        assert 0 < Counted.calls < 100 * MAX_CELL_CHARS
