@@ -358,3 +358,28 @@ async def test_no_colour_terminal(service, make_app, monkeypatch):
             await run_sql(pilot, range_sql(10))
             assert "row 9" in grid_text(app)
             assert app.no_color
+
+
+async def test_question_mark_types_in_the_editor_and_f1_opens_help_from_it(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            app.editor.load_text("SELECT ")
+            app.editor.focus()
+            app.editor.move_cursor((0, 7))
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert app.editor.text == "SELECT ?"
+            assert type(app.screen).__name__ != "HelpScreen"
+            # help is one key away from the editor too, and the footer says which
+            footer_keys = [binding.key for (_, binding, enabled, _) in app.active_bindings.values() if binding.show]
+            assert "f1" in footer_keys
+            await pilot.press("f1")
+            await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.focused is app.editor and app.editor.text == "SELECT ?"
+            # outside the editor, ? is help
+            app.grid.focus()
+            await pilot.press("question_mark")
+            await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")

@@ -111,6 +111,8 @@ class FolioApp(App[None]):
 
     BINDINGS = [
         Binding("f1", "help", "Help"),
+        # not a priority binding: the editor (and any input) takes ? as a character first, so
+        # ? is help everywhere but where text is typed; F1 is help there too
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+b,f9", "toggle_sidebar", "Queries"),
         Binding("f2", "focus_editor", "Editor", show=False),

@@ -1,4 +1,4 @@
-"""F1 / ?: every key folio knows, grouped by where it works."""
+"""F1 (or ? outside the editor): every key folio knows, grouped by where it works."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("F2 F3 F4", "focus the editor / the results / the queries"),
             ("F7", "cancel the running query"),
             ("ctrl+p", "command palette (themes too)"),
-            ("F1  ?", "this help"),
+            ("F1  ?", "this help (F1 in the editor, where ? is typed)"),
             ("ctrl+q", "quit"),
         ],
     ),
