@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             log_level=args.log_level,
+            # formatting a line per request costs even when the level drops it
+            access_log=args.log_level in ("info", "debug", "trace"),
             timeout_graceful_shutdown=10,
             # longer than clients' idle pools keep connections, so the server is not
             # the side that closes one just as a request is sent on it

@@ -219,7 +219,22 @@ class Service:
                     return PageSlice(rows, rows.num_rows, position, None, live.record.status, columns)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
-        return self._stored_page(record, position, docs, arrow)
+        if not arrow:
+            rendered = self.rendered_page(record, position, docs)
+            if rendered is None and record.status is QueryStatus.COMPLETED:
+                # a chunk read for the second time is rendered here: off the event loop, which
+                # meanwhile serves pages of chunks already rendered (the Arrow kernels that do
+                # the work release the GIL)
+                await asyncio.to_thread(self._admit, record, position, docs)
+                rendered = self.rendered_page(record, position, docs)
+            if rendered is not None:
+                return rendered
+        return self._stored_page(record, position, docs)
+
+    def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
+        index = self.store.index(record)
+        if index is not None:
+            self.store.rendered.page(self.store.path(record), index, position, docs)
 
     def rendered_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice | None:
         """The page if it can be answered from already-rendered JSON, else ``None``; it raises
@@ -237,7 +252,7 @@ class Service:
         columns = record.columns or _columns(index)
         return PageSlice(None, count, position, index.rows, record.status, columns, rendered)
 
-    def _stored_page(self, record: QueryRecord, position: int, docs: int, arrow: bool) -> PageSlice:
+    def _stored_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice:
         if record.status is not QueryStatus.COMPLETED:
             raise _unfinished_error(record)
         index = self.store.index(record)
@@ -247,11 +262,6 @@ class Service:
             )
         columns = record.columns or _columns(index)
         total = index.rows
-        if not arrow:
-            rendered = self.store.rendered.page(self.store.path(record), index, position, docs)
-            if rendered is not None:
-                count = max(0, min(docs, total - position))
-                return PageSlice(None, count, position, total, record.status, columns, rendered)
         try:
             rows = read_rows(self.store.path(record), index, position, docs)
         except FileNotFoundError:  # dropped or expired between the lookup and the read

@@ -41,7 +41,7 @@ _OFFSET = struct.Struct("<Q")
 
 
 def is_rendered_file(name: str) -> bool:
-    return name.endswith(SUFFIX) or name.endswith(SUFFIX + ".tmp")
+    return name.endswith(SUFFIX) or (SUFFIX + ".") in name  # the file, or one being written
 
 
 class RenderedChunks:
@@ -153,7 +153,9 @@ class RenderedChunks:
             self._reserve(size)
         except QuotaExceeded:
             return False
-        tmp = path.with_name(path.name + ".tmp")
+        # two threads may render one chunk at once: each writes its own file, the last rename
+        # wins (the bytes are the same) and the size is counted once
+        tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
         try:
             with open(tmp, "wb") as fh:
                 fh.write(header)
@@ -162,11 +164,14 @@ class RenderedChunks:
         except OSError:  # the result was dropped meanwhile, or the disk is full: no cache
             tmp.unlink(missing_ok=True)
             return False
-        self._account(size)
         with self._lock:
             self._seen.pop(key, None)
-            self._files[key] = size
-            self._bytes += size
+            fresh = key not in self._files
+            if fresh:
+                self._files[key] = size
+                self._bytes += size
+        if fresh:
+            self._account(size)
         return True
 
     def _make_room(self, size: int) -> None:
