@@ -129,9 +129,18 @@ async def run(url: str, args: argparse.Namespace, proc_pid: int) -> dict:
     gc.disable()
     started = time.monotonic()
     deadline = started + args.seconds
+    out["rss"] = []
+
+    async def sample_rss() -> None:
+        while time.monotonic() < deadline:
+            out["rss"].append((time.monotonic(), rss_mib(proc_pid)))
+            await asyncio.sleep(1)
+
+    sampler = asyncio.ensure_future(sample_rss())
     await asyncio.gather(
         *(client(host, int(port), results, deadline, seed, out, args.query_share) for seed in range(args.clients))
     )
+    await sampler
     out["started"] = started
     out["wall"] = time.monotonic() - started
     out["rss_end"] = rss_mib(proc_pid)
@@ -162,6 +171,7 @@ def main() -> None:
             label, span = f"{first}-{min(first + window, int(args.seconds))} s", (first, min(first + window, out["wall"]))
         pages = [ms for t, ms in out["page"] if span[0] <= t - out["started"] < span[1]]
         queries = [ms for t, ms in out["query"] if span[0] <= t - out["started"] < span[1]]
+        rss = [mib for t, mib in out["rss"] if span[0] <= t - out["started"] < span[1]]
         if not pages:
             continue
         rows.append(
@@ -171,9 +181,10 @@ def main() -> None:
                 f"{median(pages):.1f}",
                 f"{percentile(pages, 99):.1f}",
                 f"{median(queries):.1f}" if queries else "-",
+                f"{max(rss):,.0f}" if rss else "-",
             ]
         )
-    print_table(["window", "pages/s", "page p50 ms", "page p99 ms", "query p50 ms"], rows)
+    print_table(["window", "pages/s", "page p50 ms", "page p99 ms", "query p50 ms", "service RSS MiB (max)"], rows)
     print(
         f"\n{len(out['page']) + len(out['query']):,} requests, {len(out['errors'])} errors; service RSS "
         f"{out['rss_start']:,.0f} MiB at the start, {out['rss_end']:,.0f} MiB at the end"

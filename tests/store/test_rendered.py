@@ -76,18 +76,29 @@ class Usage:
         )
 
 
+def read(cache: RenderedChunks, directory, index, offset: int, count: int) -> bytes | None:
+    """A read as the service does it: served if rendered, else counted, with the chunks due
+    rendered at once (the service hands them to a thread)."""
+    page = cache.page(directory, index, offset, count)
+    if page is None:
+        for chunk in cache.admit(directory, index, offset, count):
+            cache.render(directory, chunk)
+    return page
+
+
 def rendered_files(directory) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in directory.iterdir() if p.name.endswith(SUFFIX)}
 
 
-def test_a_chunk_is_rendered_on_its_second_read(tmp_path):
+def test_a_chunk_is_rendered_after_its_second_read(tmp_path):
     index = write(tmp_path / "r")
     cache = Usage().cache()
-    assert cache.page(tmp_path / "r", index, 10, 20) is None  # first read: the caller renders
+    assert read(cache, tmp_path / "r", index, 10, 20) is None  # first read: the caller renders
     assert rendered_files(tmp_path / "r") == {}
-    page = cache.page(tmp_path / "r", index, 30, 20)
-    assert page is not None
+    assert read(cache, tmp_path / "r", index, 30, 20) is None  # second: rendered after it
     assert list(rendered_files(tmp_path / "r")) == ["chunk-000000.arrow" + SUFFIX]
+    page = read(cache, tmp_path / "r", index, 30, 20)
+    assert page is not None
     assert json.loads(page) == json.loads(documents_json(read_rows(tmp_path / "r", index, 30, 20)))
 
 
@@ -98,9 +109,9 @@ def test_a_chunk_is_rendered_on_its_second_read(tmp_path):
 def test_rendered_pages_equal_pages_rendered_from_arrow(tmp_path, offset, count):
     index = write(tmp_path / "r")
     cache = Usage().cache()
-    cache.page(tmp_path / "r", index, 0, ROWS)
-    cache.page(tmp_path / "r", index, 0, ROWS)
-    page = cache.page(tmp_path / "r", index, offset, count)
+    read(cache, tmp_path / "r", index, 0, ROWS)
+    read(cache, tmp_path / "r", index, 0, ROWS)
+    page = read(cache, tmp_path / "r", index, offset, count)
     assert len(rendered_files(tmp_path / "r")) == 7
     expected = documents_json(read_rows(tmp_path / "r", index, offset, count))
     assert json.loads(page) == json.loads(expected)
@@ -111,7 +122,7 @@ def test_rendered_files_stay_within_their_bound_least_recently_read_go_first(tmp
     usage = Usage()
     probe = usage.cache()
     for _ in range(2):
-        probe.page(tmp_path / "r", index, 0, 100)
+        read(probe, tmp_path / "r", index, 0, 100)
     one_chunk = probe.nbytes
     probe.evict(one_chunk)
     usage.bytes = 0
@@ -119,7 +130,7 @@ def test_rendered_files_stay_within_their_bound_least_recently_read_go_first(tmp
     cache = usage.cache(capacity=int(one_chunk * 2.5))
     for first in (0, 100, 200, 0, 300):  # chunk 0 is read again before chunk 3 arrives
         for _ in range(2):
-            assert cache.page(tmp_path / "r", index, first, 100) is not None or _ == 0
+            read(cache, tmp_path / "r", index, first, 100)
     files = rendered_files(tmp_path / "r")
     assert sorted(files) == ["chunk-000000.arrow" + SUFFIX, "chunk-000003.arrow" + SUFFIX]
     assert cache.nbytes == usage.bytes == sum(files.values()) <= cache.capacity_bytes
@@ -130,14 +141,15 @@ def test_no_room_in_the_quota_means_no_rendering_and_pages_still_come(tmp_path):
     usage = Usage(quota=1_000)
     cache = usage.cache()
     for _ in range(3):
-        assert cache.page(tmp_path / "r", index, 0, 50) is None
+        assert read(cache, tmp_path / "r", index, 0, 50) is None
     assert rendered_files(tmp_path / "r") == {} and usage.bytes == 0
 
 
 def test_a_rendered_file_that_vanished_is_not_served(tmp_path):
     index = write(tmp_path / "r")
     cache = Usage().cache()
-    cache.page(tmp_path / "r", index, 0, 10)
+    read(cache, tmp_path / "r", index, 0, 10)
+    read(cache, tmp_path / "r", index, 0, 10)
     assert cache.page(tmp_path / "r", index, 0, 10) is not None
     os.unlink(tmp_path / "r" / ("chunk-000000.arrow" + SUFFIX))
     assert cache.page(tmp_path / "r", index, 0, 10) is None
@@ -166,7 +178,7 @@ def store_result(store: Store, name: str, n: int) -> QueryRecord:
 def read_twice(store: Store, record: QueryRecord) -> None:
     index = store.index(record)
     for _ in range(2):
-        assert store.rendered.page(store.path(record), index, 0, index.rows) is not None or _ == 0
+        read(store.rendered, store.path(record), index, 0, index.rows)
 
 
 def test_the_store_gives_rendered_pages_back_when_a_result_needs_room(tmp_path):
@@ -207,13 +219,16 @@ def test_rendered_pages_do_not_survive_a_restart_and_go_with_their_result(tmp_pa
     assert store.usage_bytes == 0 and store.rendered.nbytes == 0
 
 
-def test_a_read_that_does_not_admit_neither_renders_nor_counts(tmp_path):
+def test_only_admit_counts_reads_and_hands_each_chunk_out_once(tmp_path):
     index = write(tmp_path / "r")
     cache = Usage().cache()
     for _ in range(3):
-        assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is None
-    assert cache.page(tmp_path / "r", index, 0, 10) is None  # still the first read that counts
-    assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is None
+        assert cache.page(tmp_path / "r", index, 0, 10) is None
+    assert cache.admit(tmp_path / "r", index, 0, 10) == []  # the first read that counts
+    due = cache.admit(tmp_path / "r", index, 95, 10)
+    assert [c.name for c in due] == ["chunk-000000.arrow"]  # chunk 1 was not read before
+    assert cache.admit(tmp_path / "r", index, 0, 10) == []  # already handed out
+    assert cache.render(tmp_path / "r", due[0])
     assert cache.page(tmp_path / "r", index, 0, 10) is not None
-    assert cache.page(tmp_path / "r", index, 0, 10, admit=False) is not None
-    assert cache.page(tmp_path / "r", index, ROWS, 10) is None  # past the end: nothing to serve
+    assert cache.admit(tmp_path / "r", index, 0, 10) == []
+    assert cache.admit(tmp_path / "r", index, ROWS, 10) == []  # past the end: nothing to render

@@ -14,6 +14,7 @@ import string
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +37,8 @@ log = logging.getLogger("folio.server")
 
 Clock = Callable[[], datetime]
 _ALPHABET = string.ascii_letters + string.digits
+#: results smaller than this are rendered on every read: it costs less than a file
+_RENDER_MIN_ROWS = 512
 
 
 def utc_now() -> datetime:
@@ -82,6 +85,9 @@ class Service:
             rendered_cache_bytes=settings.rendered_cache_bytes,
         )
         self.runner = Runner(engine, self.store, max_workers=settings.max_concurrent_queries)
+        # one thread renders chunks: more would only add memory (each holds a chunk's JSON
+        # while it works) and compete for the same two cores
+        self._renderer = ThreadPoolExecutor(1, thread_name_prefix="folio-render")
         self._sweeper: asyncio.Task | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -93,6 +99,7 @@ class Service:
         if self._sweeper:
             self._sweeper.cancel()
         await self.runner.shutdown()
+        self._renderer.shutdown(wait=True, cancel_futures=True)
         self.store.close()
 
     async def _sweep_forever(self) -> None:
@@ -221,20 +228,21 @@ class Service:
             record = self.store.registry.get(record.query_id) or record
         if not arrow:
             rendered = self.rendered_page(record, position, docs)
-            if rendered is None and record.status is QueryStatus.COMPLETED:
-                # a chunk read for the second time is rendered here: off the event loop, which
-                # meanwhile serves pages of chunks already rendered (the Arrow kernels that do
-                # the work release the GIL)
-                await asyncio.to_thread(self._admit, record, position, docs)
-                rendered = self.rendered_page(record, position, docs)
             if rendered is not None:
                 return rendered
+            if (record.row_count or 0) >= _RENDER_MIN_ROWS:
+                self._admit(record, position, docs)
         return self._stored_page(record, position, docs)
 
     def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
+        """Count this read; chunks read before are rendered on the renderer thread, never
+        while a request waits (this one is answered from Arrow)."""
         index = self.store.index(record)
-        if index is not None:
-            self.store.rendered.page(self.store.path(record), index, position, docs)
+        if index is None:
+            return
+        path = self.store.path(record)
+        for chunk in self.store.rendered.admit(path, index, position, docs):
+            self._renderer.submit(self.store.rendered.render, path, chunk).add_done_callback(_log_failure)
 
     def rendered_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice | None:
         """The page if it can be answered from already-rendered JSON, else ``None``; it raises
@@ -245,7 +253,7 @@ class Service:
         index = self.store.index(record)
         if index is None:
             return None
-        rendered = self.store.rendered.page(self.store.path(record), index, position, docs, admit=False)
+        rendered = self.store.rendered.page(self.store.path(record), index, position, docs)
         if rendered is None:
             return None
         count = max(0, min(docs, index.rows - position))
@@ -269,6 +277,11 @@ class Service:
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             ) from None
         return PageSlice(rows, rows.num_rows, position, total, record.status, columns)
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("rendering a chunk failed", exc_info=future.exception())
 
 
 def _columns(index: ResultIndex) -> list[dict[str, str]]:

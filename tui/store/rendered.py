@@ -9,9 +9,11 @@ bytes live in the kernel's page cache, not in the service's RSS).
 A rendered file holds ``rows + 1`` little-endian uint64 byte offsets, then every row's JSON
 object followed by a comma, so rows ``[i, j)`` are one contiguous byte range.
 
-Admission: a chunk is rendered on its *second* read. A one-off read (an app's first screen,
-a jump to the end) pays only for its own rows, while a chunk that readers keep coming back
-to (several people paging one result, random access) is paid for once.
+Admission: a chunk is rendered after its *second* read, in the background: the reads that
+admit it are answered from Arrow as usual, so no request ever waits for a whole chunk to be
+rendered. A one-off read (an app's first screen, a jump to the end) pays only for its own
+rows, while a chunk that readers keep coming back to (several people paging one result,
+random access) is paid for once.
 
 Space: rendered files count against the store's quota like results do, with a bound of their
 own, and they are the first thing given back: the least recently read go when the bound is
@@ -44,6 +46,18 @@ def is_rendered_file(name: str) -> bool:
     return name.endswith(SUFFIX) or (SUFFIX + ".") in name  # the file, or one being written
 
 
+def _touched(index: ResultIndex, offset: int, count: int) -> tuple[list[Chunk], int]:
+    """The chunks holding rows ``[offset, offset + count)``, and where those rows end."""
+    starts, chunks = index.snapshot()
+    if count <= 0 or not chunks:
+        return [], 0
+    end = min(offset + count, chunks[-1].start + chunks[-1].rows)
+    first = bisect.bisect_right(starts, offset) - 1
+    if offset >= end or first < 0:
+        return [], end  # nothing there: not worth a file
+    return [c for c in chunks[first:] if c.start < end], end
+
+
 class RenderedChunks:
     """The rendered files of every completed result in a store.
 
@@ -68,6 +82,7 @@ class RenderedChunks:
         self._bytes = 0
         self._seen: OrderedDict[str, None] = OrderedDict()  # chunks read once, not rendered
         self._seen_capacity = seen_capacity
+        self._pending: set[str] = set()  # chunks handed out by admit, not rendered yet
         self._lock = threading.Lock()
 
     @property
@@ -75,24 +90,15 @@ class RenderedChunks:
         with self._lock:
             return self._bytes
 
-    def page(
-        self, directory: Path, index: ResultIndex, offset: int, count: int, *, admit: bool = True
-    ) -> bytes | None:
+    def page(self, directory: Path, index: ResultIndex, offset: int, count: int) -> bytes | None:
         """Rows ``[offset, offset + count)`` as a JSON array, or ``None`` when some chunk they
-        touch is not rendered (yet): the caller renders those rows itself. With ``admit``
-        false, this read neither counts towards rendering a chunk nor renders one."""
-        starts, chunks = index.snapshot()
-        if count <= 0 or not chunks:
+        touch is not rendered (yet): the caller renders those rows itself. Reading changes
+        nothing but the order of eviction; :meth:`admit` is what counts reads."""
+        touched, end = _touched(index, offset, count)
+        if not touched:
             return None
-        end = min(offset + count, chunks[-1].start + chunks[-1].rows)
-        if offset >= end:
-            return None  # nothing there: not worth a file
-        first = bisect.bisect_right(starts, offset) - 1
-        touched = [c for c in chunks[max(first, 0) :] if c.start < end] if first >= 0 else []
         base = os.path.join(directory, "")
-        # every chunk is checked (and counted as read), even after one that is not rendered
-        ready = [self._ready(base + c.name + SUFFIX) or (admit and self._render(directory, c)) for c in touched]
-        if not touched or not all(ready):
+        if not all(self._ready(base + chunk.name + SUFFIX) for chunk in touched):
             return None
         pieces: list[bytes] = []
         for chunk in touched:
@@ -103,6 +109,28 @@ class RenderedChunks:
                 return None
             pieces.append(piece)
         return b"[" + b",".join(pieces) + b"]"
+
+    def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
+        """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
+        returns the chunks now due for :meth:`render` (read before, not rendered, not already
+        handed out for rendering)."""
+        touched, _ = _touched(index, offset, count)
+        due: list[Chunk] = []
+        base = os.path.join(directory, "")
+        with self._lock:
+            for chunk in touched:
+                key = base + chunk.name + SUFFIX
+                if key in self._files or key in self._pending:
+                    continue
+                if key in self._seen:
+                    del self._seen[key]
+                    self._pending.add(key)
+                    due.append(chunk)
+                else:
+                    self._seen[key] = None
+                    while len(self._seen) > self._seen_capacity:
+                        self._seen.popitem(last=False)
+        return due
 
     def _ready(self, key: str) -> bool:
         with self._lock:
@@ -127,15 +155,19 @@ class RenderedChunks:
             os.close(fd)
         return data if len(data) == size else None
 
-    def _render(self, directory: Path, chunk: Chunk) -> bool:
+    def render(self, directory: Path, chunk: Chunk) -> bool:
+        """Render ``chunk`` of the result in ``directory`` to its file (a chunk :meth:`admit`
+        handed out). False when it could not be: no room, or the result is gone."""
         path = directory / (chunk.name + SUFFIX)
         key = str(path)
-        with self._lock:
-            if key not in self._seen:
-                self._seen[key] = None
-                while len(self._seen) > self._seen_capacity:
-                    self._seen.popitem(last=False)
-                return False
+        try:
+            return self._render(directory, chunk, path)
+        finally:
+            with self._lock:
+                self._pending.discard(key)
+
+    def _render(self, directory: Path, chunk: Chunk, path: Path) -> bool:
+        key = str(path)
         try:
             batch = CHUNKS.get(directory / chunk.name)
         except (FileNotFoundError, pa.ArrowException):
@@ -165,7 +197,6 @@ class RenderedChunks:
             tmp.unlink(missing_ok=True)
             return False
         with self._lock:
-            self._seen.pop(key, None)
             fresh = key not in self._files
             if fresh:
                 self._files[key] = size
