@@ -95,11 +95,11 @@ def test_a_chunk_is_rendered_after_its_second_read(tmp_path):
     cache = Usage().cache()
     assert read(cache, tmp_path / "r", index, 10, 20) is None  # first read: the caller renders
     assert rendered_files(tmp_path / "r") == {}
-    assert read(cache, tmp_path / "r", index, 30, 20) is None  # second: rendered after it
+    assert read(cache, tmp_path / "r", index, 40, 20) is None  # second: rendered after it
     assert list(rendered_files(tmp_path / "r")) == ["chunk-000000.arrow" + SUFFIX]
-    page = read(cache, tmp_path / "r", index, 30, 20)
+    page = read(cache, tmp_path / "r", index, 40, 20)
     assert page is not None
-    assert json.loads(page) == json.loads(documents_json(read_rows(tmp_path / "r", index, 30, 20)))
+    assert json.loads(page) == json.loads(documents_json(read_rows(tmp_path / "r", index, 40, 20)))
 
 
 @pytest.mark.parametrize(
@@ -232,3 +232,13 @@ def test_only_admit_counts_reads_and_hands_each_chunk_out_once(tmp_path):
     assert cache.page(tmp_path / "r", index, 0, 10) is not None
     assert cache.admit(tmp_path / "r", index, 0, 10) == []
     assert cache.admit(tmp_path / "r", index, ROWS, 10) == []  # past the end: nothing to render
+
+
+def test_a_scan_reading_a_chunk_in_pieces_does_not_get_it_rendered(tmp_path):
+    index = write(tmp_path / "r")
+    cache = Usage().cache()
+    for offset in range(0, ROWS, 60):  # pages that straddle chunk boundaries, in order
+        assert read(cache, tmp_path / "r", index, offset, 60) is None
+    assert rendered_files(tmp_path / "r") == {}
+    read(cache, tmp_path / "r", index, 130, 10)  # going back is a second read
+    assert list(rendered_files(tmp_path / "r")) == ["chunk-000001.arrow" + SUFFIX]

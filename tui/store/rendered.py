@@ -9,7 +9,8 @@ bytes live in the kernel's page cache, not in the service's RSS).
 A rendered file holds ``rows + 1`` little-endian uint64 byte offsets, then every row's JSON
 object followed by a comma, so rows ``[i, j)`` are one contiguous byte range.
 
-Admission: a chunk is rendered after its *second* read, in the background: the reads that
+Admission: a chunk is rendered after its *second* read (two pieces of one scan count as one
+read), in the background: the reads that
 admit it are answered from Arrow as usual, so no request ever waits for a whole chunk to be
 rendered. A one-off read (an app's first screen, a jump to the end) pays only for its own
 rows, while a chunk that readers keep coming back to (several people paging one result,
@@ -80,7 +81,8 @@ class RenderedChunks:
         self._release = release
         self._files: OrderedDict[str, int] = OrderedDict()  # path → size, least recently read first
         self._bytes = 0
-        self._seen: OrderedDict[str, None] = OrderedDict()  # chunks read once, not rendered
+        # chunks read once (or by one scan), not rendered: where that read ended
+        self._seen: OrderedDict[str, int] = OrderedDict()
         self._seen_capacity = seen_capacity
         self._pending: set[str] = set()  # chunks handed out by admit, not rendered yet
         self._lock = threading.Lock()
@@ -113,8 +115,12 @@ class RenderedChunks:
     def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
         """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
         returns the chunks now due for :meth:`render` (read before, not rendered, not already
-        handed out for rendering)."""
-        touched, _ = _touched(index, offset, count)
+        handed out for rendering).
+
+        A read that starts where the chunk's previous read ended continues a scan (an export,
+        a client paging through, the app scrolling on) and does not count: a scan reads every
+        chunk once, in pieces, and rendering what it has passed would be wasted."""
+        touched, end = _touched(index, offset, count)
         due: list[Chunk] = []
         base = os.path.join(directory, "")
         with self._lock:
@@ -122,14 +128,16 @@ class RenderedChunks:
                 key = base + chunk.name + SUFFIX
                 if key in self._files or key in self._pending:
                     continue
-                if key in self._seen:
+                first, last = max(offset, chunk.start), min(end, chunk.start + chunk.rows)
+                if key in self._seen and self._seen[key] != first:
                     del self._seen[key]
                     self._pending.add(key)
                     due.append(chunk)
-                else:
-                    self._seen[key] = None
-                    while len(self._seen) > self._seen_capacity:
-                        self._seen.popitem(last=False)
+                    continue
+                self._seen[key] = last
+                self._seen.move_to_end(key)
+                while len(self._seen) > self._seen_capacity:
+                    self._seen.popitem(last=False)
         return due
 
     def _ready(self, key: str) -> bool:
