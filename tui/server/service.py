@@ -39,6 +39,8 @@ Clock = Callable[[], datetime]
 _ALPHABET = string.ascii_letters + string.digits
 #: results smaller than this are rendered on every read: it costs less than a file
 _RENDER_MIN_ROWS = 512
+#: how long a read that gets a chunk rendered waits for it before it is answered from Arrow
+_RENDER_WAIT_S = 0.05
 
 
 def utc_now() -> datetime:
@@ -231,18 +233,28 @@ class Service:
             if rendered is not None:
                 return rendered
             if (record.row_count or 0) >= _RENDER_MIN_ROWS:
-                self._admit(record, position, docs)
+                renders = self._admit(record, position, docs)
+                if renders:
+                    # the loop serves other pages meanwhile; this one waits a little for its
+                    # chunks, and is answered from Arrow if they take longer
+                    await asyncio.wait([asyncio.wrap_future(f) for f in renders], timeout=_RENDER_WAIT_S)
+                    rendered = self.rendered_page(record, position, docs)
+                    if rendered is not None:
+                        return rendered
         return self._stored_page(record, position, docs)
 
-    def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
-        """Count this read; chunks read before are rendered on the renderer thread, never
-        while a request waits (this one is answered from Arrow)."""
+    def _admit(self, record: QueryRecord, position: int, docs: int) -> list[Future]:
+        """Count this read; chunks read before are rendered on the renderer thread."""
         index = self.store.index(record)
         if index is None:
-            return
+            return []
         path = self.store.path(record)
+        renders = []
         for chunk in self.store.rendered.admit(path, index, position, docs):
-            self._renderer.submit(self.store.rendered.render, path, chunk).add_done_callback(_log_failure)
+            render = self._renderer.submit(self.store.rendered.render, path, chunk)
+            render.add_done_callback(_log_failure)
+            renders.append(render)
+        return renders
 
     def rendered_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice | None:
         """The page if it can be answered from already-rendered JSON, else ``None``; it raises
