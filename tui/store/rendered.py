@@ -193,8 +193,9 @@ class RenderedChunks:
             self._reserve(size)
         except QuotaExceeded:
             return False
-        # two threads may render one chunk at once: each writes its own file, the last rename
-        # wins (the bytes are the same) and the size is counted once
+        # written aside and renamed: a reader finds the whole file or none (and should two
+        # renders of one chunk ever race, each has its own temporary file and the size is
+        # counted once)
         tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
         try:
             with open(tmp, "wb") as fh:
