@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -69,6 +70,21 @@ class Server:
         self.proc.send_signal(sig)
         return self.proc.wait(timeout=60)
 
+    def stop(self) -> None:
+        """Whatever the test did: no ``folio serve`` outlives it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=60)
+
+
+@pytest.fixture
+def server(tmp_path) -> Iterator[Server]:
+    server = Server(tmp_path / "store")
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 def content_digest(http: httpx.Client, query_id: str) -> str:
     digest = hashlib.sha256()
@@ -86,9 +102,8 @@ def result_dirs(store: Path) -> set[str]:
 
 
 @pytest.mark.timeout(600)
-def test_sigkill_during_materialisation_never_corrupts_the_store(tmp_path):
-    store = tmp_path / "store"
-    server = Server(store)
+def test_sigkill_during_materialisation_never_corrupts_the_store(server):
+    store = server.store
     http = server.start()
     kept = {}
     for n in (1, 20_000, 70_000):
@@ -124,9 +139,8 @@ def test_sigkill_during_materialisation_never_corrupts_the_store(tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_sigterm_aborts_running_queries_cleanly(tmp_path):
-    store = tmp_path / "store"
-    server = Server(store)
+def test_sigterm_aborts_running_queries_cleanly(server):
+    store = server.store
     http = server.start()
     done = http.post(Q, json={"sql": {"query": "SELECT 1 AS x"}}).json()["query_id"]
     running = http.post(Q, json={"sql": {"query": BIG}, "async": True}).json()["query_id"]
