@@ -90,16 +90,23 @@ def rendered_files(directory) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in directory.iterdir() if p.name.endswith(SUFFIX)}
 
 
-def test_a_chunk_is_rendered_after_its_second_read(tmp_path):
+def test_a_chunk_read_from_inside_is_rendered_after_that_read(tmp_path):
     index = write(tmp_path / "r")
     cache = Usage().cache()
-    assert read(cache, tmp_path / "r", index, 10, 20) is None  # first read: the caller renders
-    assert rendered_files(tmp_path / "r") == {}
-    assert read(cache, tmp_path / "r", index, 40, 20) is None  # second: rendered after it
+    assert read(cache, tmp_path / "r", index, 10, 20) is None  # answered from Arrow; rendered after
     assert list(rendered_files(tmp_path / "r")) == ["chunk-000000.arrow" + SUFFIX]
     page = read(cache, tmp_path / "r", index, 40, 20)
     assert page is not None
     assert json.loads(page) == json.loads(documents_json(read_rows(tmp_path / "r", index, 40, 20)))
+
+
+def test_a_read_from_a_chunks_first_row_waits_for_another(tmp_path):
+    index = write(tmp_path / "r")
+    cache = Usage().cache()
+    assert read(cache, tmp_path / "r", index, 0, 20) is None  # may be the start of a scan
+    assert rendered_files(tmp_path / "r") == {}
+    assert read(cache, tmp_path / "r", index, 0, 20) is None  # read again: not a scan
+    assert list(rendered_files(tmp_path / "r")) == ["chunk-000000.arrow" + SUFFIX]
 
 
 @pytest.mark.parametrize(
@@ -224,9 +231,9 @@ def test_only_admit_counts_reads_and_hands_each_chunk_out_once(tmp_path):
     cache = Usage().cache()
     for _ in range(3):
         assert cache.page(tmp_path / "r", index, 0, 10) is None
-    assert cache.admit(tmp_path / "r", index, 0, 10) == []  # the first read that counts
+    assert cache.admit(tmp_path / "r", index, 0, 10) == []  # from the first row: remembered
     due = cache.admit(tmp_path / "r", index, 95, 10)
-    assert [c.name for c in due] == ["chunk-000000.arrow"]  # chunk 1 was not read before
+    assert [c.name for c in due] == ["chunk-000000.arrow"]  # chunk 1 is entered at its first row
     assert cache.admit(tmp_path / "r", index, 0, 10) == []  # already handed out
     assert cache.render(tmp_path / "r", due[0])
     assert cache.page(tmp_path / "r", index, 0, 10) is not None

@@ -1,20 +1,20 @@
 """Completed results as JSON, rendered once per chunk and kept beside the chunk.
 
 Rendering rows as JSON is most of what a page request costs the service (about 2 ms of the
-3 ms for 1,000 rows of the demo table). A completed result never changes, so a chunk that is
-read more than once is rendered whole, once, into a file next to it, and every later page
+3 ms for 1,000 rows of the demo table). A completed result never changes, so a chunk that readers
+jump into or come back to is rendered whole, once, into a file next to it, and every later page
 that touches the chunk is a few ``pread`` calls: no Arrow, no parsing, no memory mapping (the
 bytes live in the kernel's page cache, not in the service's RSS).
 
 A rendered file holds ``rows + 1`` little-endian uint64 byte offsets, then every row's JSON
 object followed by a comma, so rows ``[i, j)`` are one contiguous byte range.
 
-Admission: a chunk is rendered after its *second* read (two pieces of one scan count as one
-read), in the background: the reads that
-admit it are answered from Arrow as usual, so no request ever waits for a whole chunk to be
-rendered. A one-off read (an app's first screen, a jump to the end) pays only for its own
-rows, while a chunk that readers keep coming back to (several people paging one result,
-random access) is paid for once.
+Admission: a chunk is rendered, in the background, once its reads look like random access:
+a read that starts inside it (not at its first row), or a second read that does not continue
+where the previous one ended. A scan (an export, a client paging through, the app scrolling
+on) enters each chunk at its first row and then continues, so it never gets a chunk rendered,
+while readers who jump around or come back are served from the file after their first read.
+The read that gets a chunk rendered is answered from Arrow if the render takes long.
 
 Space: rendered files count against the store's quota like results do, with a bound of their
 own, and they are the first thing given back: the least recently read go when the bound is
@@ -81,7 +81,7 @@ class RenderedChunks:
         self._release = release
         self._files: OrderedDict[str, int] = OrderedDict()  # path → size, least recently read first
         self._bytes = 0
-        # chunks read once (or by one scan), not rendered: where that read ended
+        # chunks read from their first row or by one scan, not rendered: where that read ended
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._seen_capacity = seen_capacity
         self._pending: set[str] = set()  # chunks handed out by admit, not rendered yet
@@ -114,12 +114,11 @@ class RenderedChunks:
 
     def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
         """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
-        returns the chunks now due for :meth:`render` (read before, not rendered, not already
-        handed out for rendering).
+        returns the chunks now due for :meth:`render` (not rendered, not already handed out).
 
-        A read that starts where the chunk's previous read ended continues a scan (an export,
-        a client paging through, the app scrolling on) and does not count: a scan reads every
-        chunk once, in pieces, and rendering what it has passed would be wasted."""
+        A chunk is due when this read starts inside it, or when it was read before and this
+        read does not start where that one ended. A read from a chunk's first row, or one that
+        continues the previous read, may be part of a scan and is only remembered."""
         touched, end = _touched(index, offset, count)
         due: list[Chunk] = []
         base = os.path.join(directory, "")
@@ -129,8 +128,9 @@ class RenderedChunks:
                 if key in self._files or key in self._pending:
                     continue
                 first, last = max(offset, chunk.start), min(end, chunk.start + chunk.rows)
-                if key in self._seen and self._seen[key] != first:
-                    del self._seen[key]
+                previous = self._seen.get(key)
+                if first != (chunk.start if previous is None else previous):
+                    self._seen.pop(key, None)
                     self._pending.add(key)
                     due.append(chunk)
                     continue
