@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,9 @@ class QueryRecord:
     columns: list[dict[str, str]] | None = field(default=None)
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
+        # not dataclasses.asdict: it deep-copies every value only for them to be re-encoded
+        # here, and it was ~1 ms of the ~10 ms CPU a small query costs
+        row = {name: getattr(self, name) for name in _COLUMNS}
         row["status"] = self.status.value
         for key in ("submitted_at", "started_at", "finished_at", "expires_at"):
             row[key] = _ts(row[key])
