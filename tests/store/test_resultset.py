@@ -64,3 +64,16 @@ def test_quota_is_checked_before_each_chunk(tmp_path):
     assert 0 < len(written) < 50
     writer.abort()
     assert not (tmp_path / "r").exists()
+
+
+def test_the_chunk_cache_bounds_mappings_as_well_as_bytes(tmp_path):
+    from tui.store.resultset import _ChunkCache
+
+    cache = _ChunkCache(capacity_bytes=1 << 30, capacity_chunks=5)
+    paths = []
+    for k in range(12):
+        write(tmp_path / f"r{k}", [3]).finish()
+        paths.append(tmp_path / f"r{k}" / "chunk-000000.arrow")
+        assert cache.get(paths[-1]).num_rows == 3
+    assert len(cache._items) == 5
+    assert list(cache._items) == [str(p) for p in paths[-5:]]  # the most recently read stay

@@ -194,11 +194,15 @@ class _ChunkCache:
 
     Mapped pages are the page cache's, not the heap's, but a process's RSS counts the ones it
     has touched while they stay mapped. The bound is therefore on mapped bytes: a reader that
-    walks a whole 10M-row result holds a few dozen chunks mapped, not all of them.
+    walks a whole 10M-row result holds a few dozen chunks mapped, not all of them. It is on
+    mappings too: a service that answers many small queries would otherwise keep thousands of
+    tiny chunks mapped, each a mapping the kernel counts (``vm.max_map_count``, 65,530 by
+    default) and a few kB of RSS.
     """
 
-    def __init__(self, capacity_bytes: int = 64 * 1024 * 1024):
+    def __init__(self, capacity_bytes: int = 64 * 1024 * 1024, capacity_chunks: int = 1024):
         self._capacity = capacity_bytes
+        self._capacity_chunks = capacity_chunks
         self._items: OrderedDict[str, pa.RecordBatch] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -216,7 +220,9 @@ class _ChunkCache:
             if key not in self._items:
                 self._items[key] = batch
                 self._bytes += batch.nbytes
-            while self._bytes > self._capacity and len(self._items) > 1:
+            while len(self._items) > 1 and (
+                self._bytes > self._capacity or len(self._items) > self._capacity_chunks
+            ):
                 _, evicted = self._items.popitem(last=False)
                 self._bytes -= evicted.nbytes
         return batch
