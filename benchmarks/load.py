@@ -3,10 +3,11 @@
     uv run python benchmarks/load.py [--clients 50] [--seconds 60] [--rows 1000000]
 
 Starts ``folio serve --demo`` as a subprocess, stores a few results of the demo table, then
-runs ``--clients`` concurrent clients (asyncio + httpx, keep-alive) for ``--seconds``: each
-fetches 1,000-doc pages at random offsets of random stored results and, one request in fifty,
-runs a small query. Reports pages/s, p50/p99 latency, errors and the service's RSS at start
-and end. Only loopback addresses are used; the loop stops by itself.
+runs ``--clients`` concurrent clients (one asyncio process, a minimal keep-alive HTTP client)
+for ``--seconds``: each fetches 1,000-doc pages at random offsets of random stored results
+and, one request in fifty (``--query-share``), runs a small query. Reports pages/s and p50/p99
+latency per ``--window`` seconds, errors, and the service's RSS sampled every second. Only
+loopback addresses are used; the loop stops by itself.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class ServiceSettings:
     start_wait_s: float = 2.0
     #: total bytes of stored results; None means no quota beyond the disk's free space
     quota_bytes: int | None = None
-    #: disk for the JSON of chunks read more than once (tui.store.rendered): a cache that
+    #: disk for the JSON of chunks read at random (tui.store.rendered): a cache that
     #: counts against the quota and is the first thing given back when room is short
     rendered_cache_bytes: int = 1024 * 1024 * 1024
     #: refuse new results when the disk has less than this free

@@ -137,7 +137,6 @@ class Registry:
     def insert(self, record: QueryRecord) -> None:
         row = record.to_row()
         marks = ", ".join(f":{name}" for name in _COLUMNS)
-        self._forget(record.query_id)
         with self._write_lock:
             self._writer.execute(f"INSERT INTO queries ({', '.join(_COLUMNS)}) VALUES ({marks})", row)
 
@@ -209,6 +208,8 @@ class Registry:
         self._forget(query_id)
 
     def _forget(self, query_id: str) -> None:
+        """Called before a write (a read already under way is then not cached) and after it
+        (nor is one that read the old row in between)."""
         with self._lock:
             self._generation += 1
             self._finished.pop(query_id, None)

@@ -14,7 +14,7 @@ a read that starts inside it (not at its first row), or a second read that does 
 where the previous one ended. A scan (an export, a client paging through, the app scrolling
 on) enters each chunk at its first row and then continues, so it never gets a chunk rendered,
 while readers who jump around or come back are served from the file after their first read.
-The read that gets a chunk rendered is answered from Arrow if the render takes long.
+No request waits for a render: until the file is there, pages are rendered from Arrow.
 
 Space: rendered files count against the store's quota like results do, with a bound of their
 own, and they are the first thing given back: the least recently read go when the bound is

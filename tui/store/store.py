@@ -223,16 +223,18 @@ class Store:
         pages are given back first when room is short."""
         with self._usage_lock:
             over = self._usage + nbytes - self.quota_bytes if self.quota_bytes is not None else 0
-        short = max(over, self.min_free_bytes - (shutil.disk_usage(self.results).free - nbytes))
+        free = shutil.disk_usage(self.results).free
+        short = max(over, self.min_free_bytes - (free - nbytes))
         if short > 0 and self.rendered.nbytes:
             self.release(self.rendered.evict(short))
+            free = shutil.disk_usage(self.results).free
         with self._usage_lock:
             if self.quota_bytes is not None and self._usage + nbytes > self.quota_bytes:
                 raise QuotaExceeded(
                     f"the result store is full ({self._usage:,} of {self.quota_bytes:,} bytes used); "
                     "drop results you no longer need or wait for them to expire"
                 )
-            if shutil.disk_usage(self.results).free - nbytes < self.min_free_bytes:
+            if free - nbytes < self.min_free_bytes:
                 raise QuotaExceeded("the disk holding the result store is nearly full")
 
     def account(self, nbytes: int) -> None:
