@@ -109,6 +109,8 @@ def _migrate(db: sqlite3.Connection) -> None:
     for name, sql_type in _ADDED_COLUMNS.items():
         if name not in present:
             db.execute(f"ALTER TABLE queries ADD COLUMN {name} {sql_type}")
+
+
 _FINISHED_CACHE = 4096
 
 
