@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from tui.app.clock import Clock, system_clock
@@ -21,6 +21,7 @@ from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, short_id
+from tui.app.sidebar.saved import SavedLambdas
 from tui.humanize import format_bytes
 
 
@@ -43,8 +44,16 @@ class QueriesSidebar(Vertical):
         self._note: Text | None = None
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="queries-list")
-        yield Static("", id="queries-note")
+        with TabbedContent(id="sidebar-tabs"):
+            with TabPane("Queries", id="queries-tab"):
+                yield OptionList(id="queries-list")
+                yield Static("", id="queries-note")
+            with TabPane("Saved", id="saved-tab"):
+                yield SavedLambdas(id="saved")
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "saved-tab":
+            self.query_one(SavedLambdas).reload()
 
     def on_mount(self) -> None:
         self.border_title = "Queries"
