@@ -144,3 +144,27 @@ async def test_save_refuses_a_bad_name_and_reports_bad_sql(service, make_app):
             await settle(pilot)
             assert any("does not parse" in n.message for n in app._notifications)
             assert await client.lambdas.list() == []
+
+
+# --- snapshot ------------------------------------------------------------------------------------
+
+
+async def _two_lambdas(client, clock) -> None:
+    await client.lambdas.save("numbers", SQL, default_parameters={"n": 5000, "lo": 0})
+    await client.lambdas.save("numbers", SQL + " ORDER BY range DESC", default_parameters={"n": 100, "lo": 0})
+    await client.lambdas.save("top_orders", "SELECT * FROM orders WHERE amount >= :min", workspace="sales")
+    await client.lambdas.save("hello", "SELECT 'hi' AS greeting")
+
+
+def test_saved_tab_snapshot(snap_compare, tmp_path, fake_clock, stable_ids):
+    from tests.app.test_snapshots import connected, folio
+
+    app = folio(tmp_path, fake_clock, setup=_two_lambdas, sidebar=True)
+
+    async def run_before(pilot):
+        await connected(pilot)
+        saved = await _show_saved(pilot)
+        saved.query_one(OptionList).focus()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

@@ -138,15 +138,26 @@ class SavedLambdas(Vertical):
         self.entries = entries
         self.loaded = True
         self.problem = None
+        self._render_note()
+        self._redraw()
+
+    def on_resize(self) -> None:
+        # entries are cut to the list's width, which is only known once the tab is shown
+        if self.entries:
+            self._redraw()
+
+    def _redraw(self) -> None:
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted_option.id if option_list.highlighted_option is not None else None
-        width = max(10, option_list.scrollable_content_region.width - 2 or 30)
+        width = option_list.scrollable_content_region.width - 2
+        if width < 10:  # not laid out yet (a hidden tab): the sidebar's usual width
+            width = 32
+        entries = self.entries
         option_list.clear_options()
         option_list.add_options([Option(self._prompt(entry, width), id=entry.key) for entry in entries])
         keys = [entry.key for entry in entries]
         if keys:
             option_list.highlighted = keys.index(highlighted) if highlighted in keys else 0
-        self._render_note()
 
     # --- drawing
 
