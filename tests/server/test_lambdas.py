@@ -274,3 +274,22 @@ def test_a_registry_from_before_lambdas_keeps_working(tmp_path):
             f"{WS}/commons/lambdas/ranged/tags/latest", json={"parameters": [{"name": "lo", "value": "9"}]}
         )
         assert result.json()["results"] == [{"i": 9}]
+
+
+def test_an_execution_can_be_cancelled_and_expires_like_any_query(service_factory, clock):
+    live = service_factory(clock=clock)
+    with live.client() as http:
+        slow = "SELECT count(*) AS n FROM range(:n)"
+        _create(http, name="slow", sql=slow, defaults=[{"name": "n", "type": "int", "value": "100000000000"}])
+        running = http.post(f"{WS}/commons/lambdas/slow/tags/latest", json={"async": True}).json()
+        query_id = running["query_id"]
+        cancelled = http.delete(f"/v1/orgs/self/queries/{query_id}").json()["data"]
+        assert cancelled["status"] == "CANCELLED" and cancelled["query_lambda_path"].startswith("commons.slow::")
+
+        quick = http.post(f"{WS}/commons/lambdas/slow/tags/latest", json={"parameters": [{"name": "n", "value": "5"}]})
+        quick_id = quick.json()["query_id"]
+        assert http.get(f"/v1/orgs/self/queries/{quick_id}/pages").json()["results"] == [{"n": 5}]
+        clock.advance(hours=25)
+        assert http.get(f"/v1/orgs/self/queries/{quick_id}/pages").status_code == 410
+        # the lambda itself never expires
+        assert http.get(f"{WS}/commons/lambdas/slow/versions").status_code == 200

@@ -146,7 +146,8 @@ class LambdaActions(App[None]):
             self.notify(problem.message, title="Not saved", severity="error", timeout=8, markup=False)
             return
         self.notify(f"Saved {saved.workspace}.{saved.name} (version {saved.version})", timeout=4, markup=False)
-        self.sidebar.query_one("#saved").reload()
+        for saved_tab in self.sidebar.query("#saved"):
+            saved_tab.reload()
 
     def get_system_commands(self, screen: Screen):  # type: ignore[no-untyped-def]
         yield from super().get_system_commands(screen)

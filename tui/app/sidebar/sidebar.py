@@ -98,7 +98,11 @@ class QueriesSidebar(Vertical):
     # --- drawing
 
     def refresh_entries(self) -> None:
-        option_list = self.query_one(OptionList)
+        if not self.query("#queries-list"):
+            # the tabs mount their panes after the sidebar: draw once they are there
+            self.call_after_refresh(self.refresh_entries)
+            return
+        option_list = self.query_one("#queries-list", OptionList)
         now = self._clock()
         width = max(10, option_list.scrollable_content_region.width - 2 or 30)
         prompts = [self._prompt(entry, now, width) for entry in self.entries]
@@ -157,13 +161,14 @@ class QueriesSidebar(Vertical):
         else:
             note = Text("enter open · d cancel/drop", style="dim")
         if note != self._note:
-            self._note = note
-            self.query_one("#queries-note", Static).update(note)
+            for static in self.query("#queries-note").results(Static):
+                self._note = note
+                static.update(note)
 
     # --- actions
 
     def highlighted_entry(self) -> QueryEntry | None:
-        option_list = self.query_one(OptionList)
+        option_list = self.query_one("#queries-list", OptionList)
         option = option_list.highlighted_option
         if option is None:
             return None
