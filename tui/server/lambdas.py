@@ -35,7 +35,7 @@ from tui.store.lambdas import (
     Parameter,
     QueryLambda,
 )
-from tui.wire import API_PREFIX, MAX_INITIAL_RESULTS, ErrorType, QueryParameter, format_ts
+from tui.wire import API_PREFIX, MAX_INITIAL_RESULTS, ErrorType, QueryParameter, QueryResponse, format_ts
 from tui.wire_lambdas import (
     CreateQueryLambdaRequest,
     CreateQueryLambdaTagRequest,
@@ -284,7 +284,9 @@ async def delete_tag(workspace: str, name: str, tag: str, service: ServiceDep, p
 ExecuteBody = Annotated[ExecuteQueryLambdaRequest | None, Body()]
 
 
-@router.post(_LAMBDA + "/versions/{version}", summary="Execute a version of a query lambda")
+@router.post(
+    _LAMBDA + "/versions/{version}", response_model=QueryResponse, summary="Execute a version of a query lambda"
+)
 async def execute_version(
     request: Request,
     workspace: str,
@@ -298,7 +300,7 @@ async def execute_version(
     return await _execute(request, service, principal, found, body or ExecuteQueryLambdaRequest())
 
 
-@router.post(_LAMBDA + "/tags/{tag}", summary="Execute the version a tag names")
+@router.post(_LAMBDA + "/tags/{tag}", response_model=QueryResponse, summary="Execute the version a tag names")
 async def execute_tag(
     request: Request,
     workspace: str,
