@@ -65,6 +65,7 @@ class ErrorType(str, Enum):
     SERVICEUNAVAILABLE = "SERVICEUNAVAILABLE"
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
+    ALREADYEXISTS = "ALREADYEXISTS"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class QueryResponse(_Open):
     pagination: PaginationInfo | None = None
     query_errors: list[QueryError] | None = None
     warnings: list[str] | None = None
+    #: ``"{workspace}.{lambda}::{version}"`` for a query lambda's execution (rockset-api.md §11)
+    query_lambda_path: str | None = None
 
 
 class PageResponse(_Open):
@@ -216,6 +219,8 @@ class QueryInfo(_Open):
     stats: QueryStats | None = None
     pagination: QueryPaginationInfo | None = None
     query_errors: list[QueryError] | None = None
+    #: folio extension: the lambda version this query executes, if it is a lambda execution
+    query_lambda_path: str | None = None
 
 
 class QueryInfoResponse(_Open):

@@ -17,6 +17,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("ctrl+enter  ctrl+j  F5", "run the selection, or the statement under the cursor"),
             ("F8", "history: recall an earlier statement"),
+            ("ctrl+s", "save the statement as a query lambda (again: a new version)"),
             ("F7", "select all (while no query runs)"),
             ("esc", "leave the editor (to the results)"),
         ],
@@ -40,6 +41,14 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("enter", "re-open a stored result (it is not run again)"),
             ("d", "cancel a running query / drop a stored result"),
             ("r", "run the query's SQL again"),
+        ],
+    ),
+    (
+        "Saved (the sidebar's second tab)",
+        [
+            ("enter", "run a saved query lambda: its parameters, prefilled with defaults"),
+            ("d", "delete a saved query lambda"),
+            ("r", "reload the list"),
         ],
     ),
     (

@@ -36,6 +36,7 @@ from tui.client.errors import (
     error_from_response,
     query_error_from_errors,
 )
+from tui.client.lambdas import LambdaApi
 from tui.client.params import to_query_parameters
 from tui.client.results import Page, QueryResult
 from tui.client.retry import RETRY_STATUSES, RetryPolicy
@@ -147,6 +148,11 @@ class QueryClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    @property
+    def lambdas(self) -> LambdaApi:
+        """Query lambdas: saved, versioned, parameterised queries (:mod:`tui.client.lambdas`)."""
+        return LambdaApi(self)
 
     # -- queries --------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from tui.server.runner import LiveQuery, Runner
 from tui.server.settings import ServiceSettings
 from tui.store.cursors import CursorError
 from tui.store.jsonrows import documents_json
+from tui.store.lambdas import LambdaStore
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
@@ -90,6 +91,8 @@ class Service:
         # (measured: the load test's cold start took ~7 s with two, ~10 s with one). Each
         # holds one chunk's JSON while it works.
         self._renderer = ThreadPoolExecutor(2, thread_name_prefix="folio-render")
+        #: saved query lambdas, in the registry's file (they never expire)
+        self.lambdas = LambdaStore(self.store.registry.path, clock=self.clock)
         self._sweeper: asyncio.Task | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -102,6 +105,7 @@ class Service:
             self._sweeper.cancel()
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
+        self.lambdas.close()
         self.store.close()
 
     async def _sweep_forever(self) -> None:
@@ -117,7 +121,14 @@ class Service:
     # -- queries ----------------------------------------------------------------------------
 
     async def submit(
-        self, principal: Principal, sql: str, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
+        self,
+        principal: Principal,
+        sql: str,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float,
+        unpaginated: bool,
+        query_lambda_path: str | None = None,
     ) -> LiveQuery:
         if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
             raise ApiError(
@@ -139,6 +150,7 @@ class Service:
             status=QueryStatus.QUEUED,
             directory=self.store.new_directory_name(),
             submitted_at=self.clock(),
+            query_lambda_path=query_lambda_path,
         )
         # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
         await asyncio.to_thread(self.store.registry.insert, record)

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS queries (
     file_count   INTEGER,
     elapsed_ms   INTEGER,
     error        TEXT,
-    columns      TEXT
+    columns      TEXT,
+    query_lambda_path TEXT
 );
 CREATE INDEX IF NOT EXISTS queries_org ON queries (org, submitted_at);
 CREATE INDEX IF NOT EXISTS queries_expiry ON queries (expires_at);
@@ -72,6 +73,8 @@ class QueryRecord:
     error: dict[str, Any] | None = None
     #: column_fields of the result: [{"name", "type"}]
     columns: list[dict[str, str]] | None = field(default=None)
+    #: ``workspace.lambda::version`` when the query is a query lambda's execution
+    query_lambda_path: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         # not dataclasses.asdict: it deep-copies every value only for them to be re-encoded
@@ -96,6 +99,18 @@ class QueryRecord:
 
 
 _COLUMNS = [f.name for f in fields(QueryRecord)]
+#: columns added after the first release, with their SQL type: a registry made before them
+#: gains them at start-up (existing rows get NULL)
+_ADDED_COLUMNS = {"query_lambda_path": "TEXT"}
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+    for name, sql_type in _ADDED_COLUMNS.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE queries ADD COLUMN {name} {sql_type}")
+
+
 _FINISHED_CACHE = 4096
 
 
@@ -115,6 +130,7 @@ class Registry:
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._writer.execute("PRAGMA synchronous=FULL")
         self._writer.executescript(_SCHEMA)
+        _migrate(self._writer)
         self._lock = threading.Lock()  # the reading connection's
         self._db = self._connect(path)
         # Queries in a final state change only by being deleted, and every page request looks
