@@ -168,9 +168,13 @@ class Service:
         return [(r, self.runner.live(r.query_id)) for r in records]
 
     async def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
-        if live is not None and self.runner.cancel(record.query_id):
-            record.status = QueryStatus.CANCELLED  # what the caller sees; the runner saves it
-            return record
+        if live is not None:
+            if self.runner.cancel(record.query_id):
+                return live.record  # CANCELLED now, and it stays so: the runner saves it
+            # too late to cancel: the query completed or failed just now; once its final state
+            # is saved it is dropped like any finished query
+            await live.finished.wait()
+            record = self.store.registry.get(record.query_id, record.org) or record
         if record.status.is_final:
             # deleting a large result is thousands of unlinks and a registry fsync
             await asyncio.to_thread(self.store.drop, record)
