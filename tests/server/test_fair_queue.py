@@ -26,17 +26,16 @@ def test_another_orgs_query_runs_before_the_busy_orgs_queued_ones(service_factor
         running = [a.post(Q, json={"sql": {"query": LONG}, "async": True}).json()["query_id"] for _ in range(2)]
         wait_until(lambda: all(status(a, query_id) == "RUNNING" for query_id in running))
         queued = [a.post(Q, json={"sql": {"query": LONG}, "async": True}).json()["query_id"] for _ in range(3)]
-        other = b.post(Q, json={"sql": {"query": "SELECT 1 AS one"}, "async": True}).json()["query_id"]
+        other = b.post(Q, json={"sql": {"query": LONG}, "async": True}).json()["query_id"]
         assert status(b, other) == "QUEUED"
 
-        a.delete(q(running[0]))  # one worker frees up
+        a.delete(q(running[0]))  # one worker frees up: B's query takes it, not A's next one
         wait_until(lambda: status(b, other) != "QUEUED" or any(status(a, i) != "QUEUED" for i in queued))
-        assert status(b, other) in ("RUNNING", "COMPLETED")
+        assert status(b, other) == "RUNNING"
         assert [status(a, query_id) for query_id in queued] == ["QUEUED"] * 3
-        wait_until(lambda: status(b, other) == "COMPLETED")
-        assert b.get(f"{q(other)}/pages").json()["results"] == [{"one": 1}]
 
         # the worker B used goes back to A, whose queries then go in the order they came
+        b.delete(q(other))
         wait_until(lambda: status(a, queued[0]) == "RUNNING")
         assert [status(a, query_id) for query_id in queued[1:]] == ["QUEUED", "QUEUED"]
         for query_id in running + queued:

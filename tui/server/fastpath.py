@@ -29,6 +29,8 @@ from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, MAX_PAGE_DOCS
 
 _PAGES = re.compile(rf"^{re.escape(API_PREFIX)}/queries/([^/]+)/pages(?:/([^/]+))?$")
 _MAX_CURSOR = 128
+#: pages with more JSON than this are left to the route, which reads them off the event loop
+FAST_PATH_MAX_BYTES = 256 * 1024
 
 
 class PageFastPath:
@@ -76,8 +78,8 @@ class PageFastPath:
             start = self.service.decode_cursor(record, cursor) if cursor else 0
         except ApiError:
             return None
-        page = self.service.rendered_page(record, start + offset, docs)
-        if page is None:
+        page = self.service.rendered_page(record, start + offset, docs, read_limit=FAST_PATH_MAX_BYTES)
+        if page is None or page.rendered is None:  # large pages are read on a thread by the route
             return None
         return page_response(Request(scope), self.service, record, page, docs)
 

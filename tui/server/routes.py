@@ -46,6 +46,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorModel} for code in (400, 401, 404, 408, 410, 413, 429, 503)
 }
 
+#: Arrow pages larger than this are serialized on a thread, not on the event loop
+_INLINE_ARROW_BYTES = 1024 * 1024
+
 router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
 
 
@@ -220,7 +223,8 @@ async def _completed(request: Request, service: Service, record: QueryRecord, in
     """The full answer to a query that completed: all its rows, or the first ``initial`` and a
     cursor to the rest."""
     total = record.row_count or 0
-    page = await service.page(record, None, 0, total if initial is None else initial)
+    # all rows in one answer (no cursor to continue from), or a first page bounded like any page
+    page = await service.page(record, None, 0, total if initial is None else initial, bounded=initial is not None)
     body: dict[str, Any] = {
         "query_id": record.query_id,
         "status": record.status.value,
@@ -304,6 +308,8 @@ async def _page(
     arrow = ARROW_STREAM in request.headers.get("accept", "")
     page = await service.page(record, live, start + offset, docs, arrow=arrow)
     if arrow:
+        if page.rows is not None and page.rows.nbytes > _INLINE_ARROW_BYTES:
+            return await asyncio.to_thread(_arrow_page, page)
         return _arrow_page(page)
     return page_response(request, service, record, page, docs)
 

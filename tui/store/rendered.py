@@ -32,6 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +42,14 @@ from tui.store.resultset import CHUNKS, Chunk, QuotaExceeded, ResultIndex
 
 SUFFIX = ".rows.json"
 _OFFSET = struct.Struct("<Q")
+
+
+class RenderedPage(NamedTuple):
+    """Rows of a page read from rendered files: their JSON array (``None`` when it was over
+    the caller's read limit, so not read) and how many rows it holds."""
+
+    json: bytes | None
+    count: int
 
 
 def is_rendered_file(name: str) -> bool:
@@ -96,21 +105,79 @@ class RenderedChunks:
         """Rows ``[offset, offset + count)`` as a JSON array, or ``None`` when some chunk they
         touch is not rendered (yet): the caller renders those rows itself. Reading changes
         nothing but the order of eviction; :meth:`admit` is what counts reads."""
+        found = self.page_within(directory, index, offset, count)
+        return None if found is None else found.json
+
+    def page_within(
+        self,
+        directory: Path,
+        index: ResultIndex,
+        offset: int,
+        count: int,
+        max_bytes: int | None = None,
+        read_limit: int | None = None,
+    ) -> RenderedPage | None:
+        """Like :meth:`page`, but the rows stop where their JSON array would exceed
+        ``max_bytes`` (at least one row: :mod:`tui.store.pagebytes`). Over ``read_limit``
+        bytes, the rows are measured but not read (``json`` is ``None``): the event loop
+        asks with a limit and leaves larger reads to a thread."""
         touched, end = _touched(index, offset, count)
         if not touched:
             return None
         base = os.path.join(directory, "")
         if not all(self._ready(base + chunk.name + SUFFIX) for chunk in touched):
             return None
-        pieces: list[bytes] = []
+        budget = None if max_bytes is None else max_bytes - 1  # rows with commas, + "[" + "]" - ","
+        spans: list[tuple[str, int, int, int]] = []  # (path, rows in chunk, first, last)
+        used = taken = 0
         for chunk in touched:
+            path = base + chunk.name + SUFFIX
             local = max(offset - chunk.start, 0)
-            take = min(chunk.rows, end - chunk.start) - local
-            piece = self._read(base + chunk.name + SUFFIX, chunk.rows, local, local + take)
+            last = min(chunk.rows, end - chunk.start)
+            if budget is not None:
+                ends = self._offsets(path, local, last)
+                if ends is None:
+                    return None
+                fits = max(0, bisect.bisect_right(ends, ends[0] + budget - used) - 1)
+                if fits == 0 and taken == 0:
+                    fits = 1  # a page is never empty
+                last = local + min(fits, last - local)
+                used += ends[last - local] - ends[0]
+            if last > local:
+                spans.append((path, chunk.rows, local, last))
+                taken += last - local
+            if budget is not None and last < min(chunk.rows, end - chunk.start):
+                break
+        if read_limit is not None:
+            sizes = [self._offsets(path, first, last) for path, _, first, last in spans]
+            if any(size is None for size in sizes):
+                return None
+            if sum(s[-1] - s[0] for s in sizes if s is not None) > read_limit:
+                return RenderedPage(None, taken)
+        pieces: list[bytes] = []
+        for path, rows, first, last in spans:
+            piece = self._read(path, rows, first, last)
             if piece is None:
                 return None
             pieces.append(piece)
-        return b"[" + b",".join(pieces) + b"]"
+        return RenderedPage(b"[" + b",".join(pieces) + b"]", taken)
+
+    def _offsets(self, path: str, first: int, last: int) -> list[int] | None:
+        """The byte offsets of rows ``first`` … ``last`` (inclusive: ``last`` is where the
+        row before it ends) in a rendered file."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            data = os.pread(fd, 8 * (last - first + 1), 8 * first)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        if len(data) != 8 * (last - first + 1):
+            return None
+        return list(struct.unpack(f"<{last - first + 1}Q", data))
 
     def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
         """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
