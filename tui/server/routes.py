@@ -21,7 +21,7 @@ from tui.engines.base import ParameterError
 from tui.server.auth import Principal
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
-from tui.server.service import PageSlice, Service
+from tui.server.service import LIST_LIMIT, MAX_LIST_LIMIT, PageSlice, Service
 from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
 from tui.wire import (
@@ -248,8 +248,23 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 
 
 @router.get("/queries", response_model=QueryListResponse, summary="List the queries of your org")
-async def list_queries(service: ServiceDep, principal: PrincipalDep) -> Response:
-    return _json({"data": [query_info(service, record, live) for record, live in service.list(principal)]})
+async def list_queries(
+    service: ServiceDep,
+    principal: PrincipalDep,
+    cursor: Annotated[
+        str | None, Query(max_length=128, description="the next page: `pagination.next_cursor` of the previous")
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIST_LIMIT, description=f"queries per page (default {LIST_LIMIT:,})")
+    ] = LIST_LIMIT,
+) -> Response:
+    """Newest first. A long list comes in pages (folio's extension): a page that is not the
+    last carries ``pagination.next_cursor``; a short list is one page, as in Rockset."""
+    page, next_cursor = service.list(principal, cursor=cursor, limit=limit)
+    body: dict[str, Any] = {"data": [query_info(service, record, live) for record, live in page]}
+    if next_cursor is not None:
+        body["pagination"] = {"next_cursor": next_cursor}
+    return _json(body)
 
 
 @router.get("/queries/{query_id}", response_model=QueryInfoResponse, summary="Get a query's state")

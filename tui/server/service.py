@@ -8,6 +8,7 @@ wire; keeping the two apart keeps both readable.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 import string
@@ -44,6 +45,9 @@ _RENDER_MIN_ROWS = 512
 #: where that is quicker than a hop to a thread; larger ones on a thread
 _INLINE_BYTES = 256 * 1024
 _INLINE_ROWS = 2_000
+#: queries on one page of ``GET /queries`` unless the client asks for fewer (or more)
+LIST_LIMIT = 1_000
+MAX_LIST_LIMIT = 10_000
 
 
 def utc_now() -> datetime:
@@ -133,7 +137,7 @@ class Service:
                 headers={"Retry-After": "1"},
             )
         try:
-            self.store.check_room()
+            self.store.admit_sql(sql)
         except QuotaExceeded as exc:
             raise ApiError(400, ErrorType.RESOURCEEXCEEDED, str(exc)) from None
         record = QueryRecord(
@@ -168,9 +172,24 @@ class Service:
             )
         return record, live
 
-    def list(self, principal: Principal) -> list[tuple[QueryRecord, LiveQuery | None]]:
-        records = self.store.registry.list_org(principal.org, self.clock())
-        return [(r, self.runner.live(r.query_id)) for r in records]
+    def list(
+        self, principal: Principal, *, cursor: str | None = None, limit: int = LIST_LIMIT
+    ) -> tuple[list[tuple[QueryRecord, LiveQuery | None]], str | None]:
+        """A page of ``principal``'s org's queries, newest first, and the cursor of the next
+        page (``None`` on the last). A page holds up to ``limit`` queries and, beyond the
+        first, no more than ``page_max_bytes`` of SQL text."""
+        after = _decode_list_cursor(cursor) if cursor else None
+        found = self.store.registry.list_page(principal.org, self.clock(), after=after, limit=limit + 1)
+        page: list[tuple[QueryRecord, LiveQuery | None]] = []
+        budget = self.settings.page_max_bytes
+        last = (0.0, 0)  # where the page ends (set before it is needed: a page is never empty)
+        for record, position in found[:limit]:
+            budget -= len(record.sql)
+            if page and budget < 0:
+                return page, _encode_list_cursor(last)
+            page.append((record, self.runner.live(record.query_id)))
+            last = position
+        return page, _encode_list_cursor(last) if len(found) > limit else None
 
     async def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
         if live is not None:
@@ -317,6 +336,18 @@ class Service:
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             ) from None
         return await self._slice(rows, position, index.rows, record.status, columns, arrow, max_bytes)
+
+
+def _encode_list_cursor(position: tuple[float, int]) -> str:
+    return base64.urlsafe_b64encode(f"{position[0]!r}:{position[1]}".encode()).decode().rstrip("=")
+
+
+def _decode_list_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        submitted, rowid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        return float(submitted), int(rowid)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("invalid cursor: not one this list handed out") from None
 
 
 def _log_failure(future: Future) -> None:
