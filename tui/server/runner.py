@@ -187,7 +187,16 @@ class Runner:
                 _, live = popped
                 live.dispatched = True
                 self._busy += 1
-            self._pool.submit(self._work, live)
+            try:
+                self._pool.submit(self._work, live)
+            except RuntimeError:  # the pool shut down meanwhile: the service is stopping
+                with self._lock:
+                    self._busy -= 1
+                    self._queue.done(live.record.org)
+                with live.lock:
+                    live.cancel_reason = live.cancel_reason or "shutdown"
+                self._end_unstarted(live)
+                return
 
     def _work(self, live: LiveQuery) -> None:
         try:

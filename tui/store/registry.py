@@ -176,16 +176,6 @@ class Registry:
                         self._finished.popitem(last=False)
         return record
 
-    def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
-        """Every query of ``org`` that has not expired, newest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM queries WHERE org = ? AND (expires_at IS NULL OR expires_at > ?)"
-                " ORDER BY submitted_at DESC, rowid DESC",
-                (org, now.timestamp()),
-            ).fetchall()
-        return [QueryRecord.from_row(row) for row in rows]
-
     def list_page(
         self, org: str, now: datetime, *, after: tuple[float, int] | None, limit: int
     ) -> list[tuple[QueryRecord, tuple[float, int]]]:

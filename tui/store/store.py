@@ -222,10 +222,6 @@ class Store:
         with self._usage_lock:
             return self._usage
 
-    def check_room(self) -> None:
-        """Refuse a new result outright when the store is already full."""
-        self.reserve(0)
-
     def admit_sql(self, sql: str) -> None:
         """Count a new query's SQL against the quota, or raise :class:`QuotaExceeded`: the
         registry keeps it for as long as the query's result (failed queries included), so
