@@ -8,7 +8,6 @@ import httpx
 
 from tests.conftest import wait_until
 from tests.server.test_queries import Q, q
-from tui.server.fairqueue import FairQueue
 
 #: runs until cancelled (DuckDB checks for interrupts while it scans the range)
 LONG = "SELECT count(*) FROM range(100000000000) a, range(1000) b"
@@ -63,21 +62,3 @@ def test_a_queued_query_times_out_without_ever_running(service_factory):
         wait_until(lambda: service.service.runner.live(waiting) is None)
         assert status(b, waiting) == "CANCELLED"
         a.delete(q(busy))
-
-
-def test_the_fair_queue_prefers_the_org_running_fewest_then_the_oldest():
-    queue: FairQueue[str] = FairQueue()
-    for item in ("a1", "a2", "a3"):
-        queue.push("a", item)
-    assert queue.pop() == ("a", "a1")
-    assert queue.pop() == ("a", "a2")
-    queue.push("b", "b1")
-    queue.push("c", "c1")
-    assert queue.pop() == ("b", "b1")  # a runs two, b and c none: b came first
-    assert queue.pop() == ("c", "c1")
-    queue.done("a")
-    queue.done("a")
-    queue.push("b", "b2")
-    assert queue.remove("a", "a3") and not queue.remove("a", "a3")
-    assert queue.pop() == ("b", "b2")
-    assert queue.pop() is None and len(queue) == 0
