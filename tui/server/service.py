@@ -41,10 +41,13 @@ Clock = Callable[[], datetime]
 _ALPHABET = string.ascii_letters + string.digits
 #: results smaller than this are rendered on every read: it costs less than a file
 _RENDER_MIN_ROWS = 512
-#: pages up to this size (Arrow bytes read, or rendered JSON) are built on the event loop,
-#: where that is quicker than a hop to a thread; larger ones on a thread
+#: pages up to this size (Arrow bytes to render) are rendered on the event loop, where that
+#: is quicker than a hop to a thread; larger ones on a thread
 _INLINE_BYTES = 256 * 1024
 _INLINE_ROWS = 2_000
+#: rendered pages up to this size are read on the event loop (a few ``pread`` calls from the
+#: page cache, about a millisecond); larger ones on a thread
+INLINE_READ_BYTES = 4 * 1024 * 1024
 #: queries on one page of ``GET /queries`` unless the client asks for fewer (or more)
 LIST_LIMIT = 1_000
 MAX_LIST_LIMIT = 10_000
@@ -260,7 +263,7 @@ class Service:
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
         if not arrow:
-            rendered = self.rendered_page(record, position, docs, bounded=bounded, read_limit=_INLINE_BYTES)
+            rendered = self.rendered_page(record, position, docs, bounded=bounded, read_limit=INLINE_READ_BYTES)
             if rendered is not None and rendered.rendered is None:  # rendered, but large to read
                 rendered = await asyncio.to_thread(self.rendered_page, record, position, docs, bounded=bounded)
             if rendered is not None and rendered.rendered is not None:
