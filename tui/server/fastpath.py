@@ -7,8 +7,9 @@ many pages per second two cores could serve.
 
 This middleware answers exactly one kind of request itself: ``GET …/queries/{id}/pages``
 (either form) with well-formed parameters, a known key, and a completed result whose rows are
-all rendered, up to a few MiB of them (a larger page is read by the route, on a thread). Anything else, including every error, goes on to the FastAPI app unchanged, so
-validation, error bodies and the OpenAPI description stay defined once, in ``routes.py``. The
+all rendered, up to a few MiB of them (a larger page is read by the route, on a thread).
+Anything else, including every error, goes on to the FastAPI app unchanged, so validation,
+error bodies and the OpenAPI description stay defined once, in ``routes.py``. The
 response is built by the same function the route uses, and the tests compare the two.
 """
 
