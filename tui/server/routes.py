@@ -260,11 +260,17 @@ async def list_queries(
 ) -> Response:
     """Newest first. A long list comes in pages (folio's extension): a page that is not the
     last carries ``pagination.next_cursor``; a short list is one page, as in Rockset."""
-    page, next_cursor = service.list(principal, cursor=cursor, limit=limit)
-    body: dict[str, Any] = {"data": [query_info(service, record, live) for record, live in page]}
-    if next_cursor is not None:
-        body["pagination"] = {"next_cursor": next_cursor}
-    return _json(body)
+
+    def listed() -> bytes:  # on a thread: a page may hold megabytes of SQL
+        page, next_cursor = service.list(principal, cursor=cursor, limit=limit)
+        body: dict[str, Any] = {"data": [query_info(service, record, live) for record, live in page]}
+        if next_cursor is not None:
+            body["pagination"] = {"next_cursor": next_cursor}
+        return dumps(body)
+
+    return Response(
+        await asyncio.to_thread(listed), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/queries/{query_id}", response_model=QueryInfoResponse, summary="Get a query's state")
