@@ -52,6 +52,17 @@ class RenderedPage(NamedTuple):
     count: int
 
 
+def _offset(fd: int, row: int) -> int:
+    """Where row ``row`` starts in the body of a rendered file (the one after the last: its end)."""
+    return _OFFSET.unpack(os.pread(fd, 8, 8 * row))[0]
+
+
+def _offsets(fd: int, first: int, last: int) -> list[int]:
+    """Where rows ``first`` … ``last`` start (inclusive) in the body of a rendered file."""
+    count = last - first + 1
+    return list(struct.unpack(f"<{count}Q", os.pread(fd, 8 * count, 8 * first)))
+
+
 def is_rendered_file(name: str) -> bool:
     return name.endswith(SUFFIX) or (SUFFIX + ".") in name  # the file, or one being written
 
@@ -128,56 +139,44 @@ class RenderedChunks:
         if not all(self._ready(base + chunk.name + SUFFIX) for chunk in touched):
             return None
         budget = None if max_bytes is None else max_bytes - 1  # rows with commas, + "[" + "]" - ","
-        spans: list[tuple[str, int, int, int]] = []  # (path, rows in chunk, first, last)
-        used = taken = 0
-        for chunk in touched:
-            path = base + chunk.name + SUFFIX
-            local = max(offset - chunk.start, 0)
-            last = min(chunk.rows, end - chunk.start)
-            if budget is not None:
-                ends = self._offsets(path, local, last)
-                if ends is None:
-                    return None
-                fits = max(0, bisect.bisect_right(ends, ends[0] + budget - used) - 1)
-                if fits == 0 and taken == 0:
-                    fits = 1  # a page is never empty
-                last = local + min(fits, last - local)
-                used += ends[last - local] - ends[0]
-            if last > local:
-                spans.append((path, chunk.rows, local, last))
-                taken += last - local
-            if budget is not None and last < min(chunk.rows, end - chunk.start):
-                break
-        if read_limit is not None:
-            sizes = [self._offsets(path, first, last) for path, _, first, last in spans]
-            if any(size is None for size in sizes):
-                return None
-            if sum(s[-1] - s[0] for s in sizes if s is not None) > read_limit:
+        files: list[int] = []
+        try:
+            spans: list[tuple[int, int, int, int]] = []  # (file, rows in chunk, first byte, end byte)
+            used = taken = 0
+            for chunk in touched:
+                files.append(os.open(base + chunk.name + SUFFIX, os.O_RDONLY))
+                local = max(offset - chunk.start, 0)
+                last = min(chunk.rows, end - chunk.start)
+                if budget is None:
+                    ends = [_offset(files[-1], local), _offset(files[-1], last)]
+                else:
+                    ends = _offsets(files[-1], local, last)
+                    fits = max(0, bisect.bisect_right(ends, ends[0] + budget - used) - 1)
+                    if fits == 0 and taken == 0:
+                        fits = 1  # a page is never empty
+                    cut = local + min(fits, last - local)
+                    ends, last = ends[: cut - local + 1], cut
+                    used += ends[-1] - ends[0]
+                if last > local:
+                    spans.append((files[-1], chunk.rows, ends[0], ends[-1]))
+                    taken += last - local
+                if last < min(chunk.rows, end - chunk.start):
+                    break
+            if read_limit is not None and sum(stop - start for _, _, start, stop in spans) > read_limit:
                 return RenderedPage(None, taken)
-        pieces: list[bytes] = []
-        for path, rows, first, last in spans:
-            piece = self._read(path, rows, first, last)
-            if piece is None:
-                return None
-            pieces.append(piece)
-        return RenderedPage(b"[" + b",".join(pieces) + b"]", taken)
-
-    def _offsets(self, path: str, first: int, last: int) -> list[int] | None:
-        """The byte offsets of rows ``first`` … ``last`` (inclusive: ``last`` is where the
-        row before it ends) in a rendered file."""
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        try:
-            data = os.pread(fd, 8 * (last - first + 1), 8 * first)
-        except OSError:
+            pieces: list[bytes] = []
+            for fd, rows, start, stop in spans:
+                size = stop - start - 1  # without the last row's comma
+                piece = os.pread(fd, size, 8 * (rows + 1) + start)
+                if len(piece) != size:
+                    return None
+                pieces.append(piece)
+        except (OSError, struct.error):  # a file evicted, or its result dropped, since _ready
             return None
         finally:
-            os.close(fd)
-        if len(data) != 8 * (last - first + 1):
-            return None
-        return list(struct.unpack(f"<{last - first + 1}Q", data))
+            for fd in files:
+                os.close(fd)
+        return RenderedPage(b"[" + b",".join(pieces) + b"]", taken)
 
     def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
         """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
@@ -213,22 +212,6 @@ class RenderedChunks:
                 self._files.move_to_end(key)
                 return True
             return False
-
-    def _read(self, path: str, rows: int, first: int, last: int) -> bytes | None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:  # evicted, or the result dropped, since _ready
-            return None
-        try:
-            (start,) = _OFFSET.unpack(os.pread(fd, 8, 8 * first))
-            (stop,) = _OFFSET.unpack(os.pread(fd, 8, 8 * last))
-            size = stop - start - 1  # without the last row's comma
-            data = os.pread(fd, size, 8 * (rows + 1) + start)
-        except (OSError, struct.error):
-            return None
-        finally:
-            os.close(fd)
-        return data if len(data) == size else None
 
     def render(self, directory: Path, chunk: Chunk) -> bool:
         """Render ``chunk`` of the result in ``directory`` to its file (a chunk :meth:`admit`
