@@ -85,7 +85,15 @@ def main() -> None:
 
     print(f"{machine()}; {args.rows:,} rows of {args.row_bytes:,} bytes; tree {args.tree or 'this one'}")
     print_table(
-        ["docs asked", "docs sent", "body MiB", "page s", "server heap +MiB", "small req median ms", "small req max ms"],
+        [
+            "docs asked",
+            "docs sent",
+            "body MiB",
+            "page s",
+            "server heap +MiB",
+            "small req median ms",
+            "small req max ms",
+        ],
         [
             [
                 f"{min(args.rows, 100_000):,}",
