@@ -41,6 +41,7 @@ def open_engine(source: str | None, *, allow_writes: bool = False, max_connectio
 
     * nothing: in-memory DuckDB that reads Parquet/CSV/JSON files by path;
     * ``postgresql://…`` / ``postgres://…``: PostgreSQL;
+    * ``sc://host:15002``: Apache Spark through Spark Connect (the ``spark`` extra);
     * ``*.sqlite`` / ``*.sqlite3``: SQLite;
     * ``*.duckdb`` / ``*.db``: a DuckDB database file;
     * ``*.parquet`` / ``*.csv`` / ``*.json``: in-memory DuckDB with the file as view ``data``.
@@ -55,6 +56,10 @@ def open_engine(source: str | None, *, allow_writes: bool = False, max_connectio
         if max_connections:  # one connection per query the service may run at once
             return PostgresEngine(source, allow_writes=allow_writes, max_connections=max_connections)
         return PostgresEngine(source, allow_writes=allow_writes)
+    if source.startswith("sc://"):
+        from tui.engines.spark import SparkEngine
+
+        return SparkEngine(source, allow_writes=allow_writes)
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
     if suffix in SQLITE_SUFFIXES:
@@ -74,6 +79,6 @@ def open_engine(source: str | None, *, allow_writes: bool = False, max_connectio
         engine.create_file_view("data", path)
         return engine
     raise SourceError(
-        f"cannot tell what {source!r} is: expected postgresql://…, or a path ending in "
+        f"cannot tell what {source!r} is: expected postgresql://…, sc://…, or a path ending in "
         + ", ".join(DUCKDB_SUFFIXES + SQLITE_SUFFIXES + FILE_SUFFIXES)
     )
