@@ -183,7 +183,7 @@ def test_cancel_before_the_first_batch_never_runs_it(spark_engine) -> None:
     ],
 )
 def test_read_only_engine_refuses_statements_that_write(spark_engine, sql) -> None:
-    with pytest.raises(SqlError, match="--allow-writes|one statement"):
+    with pytest.raises(SqlError, match=r"--allow-writes|one statement"):
         spark_engine.start(sql, {})
 
 

@@ -5,7 +5,7 @@
   ``.env``);
 * ``folio --demo [--demo-rows N]``: embedded mode over the generated demo database, with
   ``SELECT * FROM _events`` in the editor;
-* ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…``: embedded mode over that source.
+* ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…|sc://…``: embedded mode over that source.
 
 Only building the demo database (once, then cached) happens before the screen appears, with a
 message on stderr. Everything else slow — importing the client and the service, reading the
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source",
         nargs="?",
-        help="a .duckdb/.sqlite/.parquet/.csv/.json file or postgresql://… "
+        help="a .duckdb/.sqlite/.parquet/.csv/.json file, postgresql://… or sc://… "
         "(default: an in-memory DuckDB that reads files by path)",
     )
     parser.add_argument("--demo", action="store_true", help="open the generated demo database (commons._events)")

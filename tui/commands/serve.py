@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source",
         nargs="?",
-        help="postgresql://…, a .duckdb/.sqlite file, or a .parquet/.csv/.json file; "
+        help="postgresql://…, sc://… (Spark Connect), a .duckdb/.sqlite file, or a .parquet/.csv/.json file; "
         "default: $FOLIO_SOURCE, else an in-memory DuckDB that reads files by path",
     )
     parser.add_argument("--host", default=os.environ.get("FOLIO_HOST", "127.0.0.1"))
