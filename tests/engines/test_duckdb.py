@@ -49,7 +49,7 @@ def test_read_only_database_refuses_writes(tmp_path):
     list(execution.batches())
     execution.close()
     writer.close()
-    with pytest.raises(StatementNotAllowed, match="INSERT statements are not allowed.*--allow-writes"):
+    with pytest.raises(StatementNotAllowed, match=r"INSERT statements are not allowed.*--allow-writes"):
         DuckDBEngine(path).start("INSERT INTO t VALUES (2)", {})
 
 

@@ -338,7 +338,7 @@ def test_first_keyword_skips_comments_and_parentheses() -> None:
 
 
 def test_read_only_by_default(engine: PostgresEngine, pg_admin: psycopg.Connection, things: str) -> None:
-    with pytest.raises(StatementNotAllowed, match="INSERT statements are not allowed.*--allow-writes"):
+    with pytest.raises(StatementNotAllowed, match=r"INSERT statements are not allowed.*--allow-writes"):
         engine.start("INSERT INTO things (id) VALUES (99)", {})
     with pytest.raises(SqlError, match="read-only transaction"):
         run(engine, "WITH gone AS (DELETE FROM things RETURNING id) SELECT * FROM gone")

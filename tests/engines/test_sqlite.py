@@ -12,8 +12,8 @@ import pytest
 
 from tui.engines import SourceError, open_engine
 from tui.engines.base import Cancelled, ParameterError, SqlError, field_type_name
-from tui.engines.statements import StatementNotAllowed
 from tui.engines.sqlite import SQLiteEngine, first_keyword
+from tui.engines.statements import StatementNotAllowed
 
 # a statement that never ends on its own
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) AS m FROM c"

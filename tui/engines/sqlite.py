@@ -394,17 +394,42 @@ class SQLiteEngine(Engine):
 #: first keywords of statements that may only read (the authorizer checks what they do)
 _READING_KEYWORDS = frozenset({"select", "with", "values", "explain", "pragma"})
 #: what a reading statement may do, as SQLite's authorizer reports it
-_READING_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE})
+_READING_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
 #: PRAGMAs that only report, given a table or index name or nothing
 _NAMED_PRAGMAS = frozenset(
-    {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-     "foreign_key_check", "integrity_check", "quick_check"}
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
 )
 #: PRAGMAs that only report when given no value (with one they change the database)
 _REPORTING_PRAGMAS = frozenset(
-    {"database_list", "collation_list", "function_list", "module_list", "pragma_list", "compile_options",
-     "schema_version", "user_version", "application_id", "page_count", "page_size", "freelist_count", "encoding",
-     "data_version"}
+    {
+        "database_list",
+        "collation_list",
+        "function_list",
+        "module_list",
+        "pragma_list",
+        "compile_options",
+        "schema_version",
+        "user_version",
+        "application_id",
+        "page_count",
+        "page_size",
+        "freelist_count",
+        "encoding",
+        "data_version",
+    }
 )
 #: the schema tables SQLite itself "updates" while it compiles a pragma table-valued function
 _SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"})
