@@ -43,10 +43,13 @@ Connections
 -----------
 A bounded :class:`psycopg_pool.ConnectionPool`; every connection is checked before it is handed
 out, so one killed by the server (``pg_terminate_backend``, a restart) is replaced, not
-reused. Read-only unless ``allow_writes``: the session has ``default_transaction_read_only`` on
-and every query runs in ``BEGIN READ ONLY``, then is rolled back. That guards against mistakes;
-it is not a security boundary (a determined statement can ``SET`` its way out), so give folio a
-role with only ``SELECT`` rights where that matters.
+reused. Read-only unless ``allow_writes``: only statements whose first keyword reads run
+(:mod:`tui.engines.statements`), the session has ``default_transaction_read_only`` on and every
+query runs in ``BEGIN READ ONLY``, then is rolled back. The security boundary is the role: at
+start-up a superuser, or a member of a role that reads or writes server files or runs programs,
+is refused unless ``allow_writes`` (:func:`refusal` says how to make a read-only role). Every
+connection is reset with ``DISCARD ALL`` when it returns to the pool, so settings, prepared
+statements, temporary tables and advisory locks never pass from one query to the next.
 
 Cancel sends PostgreSQL's cancel request (what ``pg_cancel_backend`` does) from the calling
 thread, and repeats it while the fetch it targets is still running: a request that reaches
@@ -464,6 +467,47 @@ class PostgresExecution(Execution):
 
 
 # --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+
+#: built-in roles whose members can read or write any server file or run programs
+SERVER_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
+
+READ_ONLY_ROLE_SQL = """\
+CREATE ROLE folio_reader LOGIN PASSWORD '…' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+GRANT CONNECT ON DATABASE mydb TO folio_reader;
+GRANT USAGE ON SCHEMA public TO folio_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO folio_reader;
+-- or, on PostgreSQL 14 and later, every table of every schema: GRANT pg_read_all_data TO folio_reader;"""
+
+
+def role_powers(conn: psycopg.Connection[Any]) -> list[str]:
+    """What the connected role can do beyond SQL on tables: ``superuser`` and the
+    :data:`SERVER_ROLES` it is a member of (directly or through other roles)."""
+    row = conn.execute(
+        "SELECT r.rolsuper, ARRAY(SELECT s.rolname::text FROM pg_roles s"
+        " WHERE s.rolname = ANY(%s) AND pg_has_role(current_user, s.oid, 'MEMBER') ORDER BY 1)"
+        " FROM pg_roles r WHERE r.rolname = current_user",
+        [list(SERVER_ROLES)],
+    ).fetchone()
+    conn.rollback()
+    if row is None:
+        return []
+    return (["superuser"] if row[0] else []) + list(row[1] or [])
+
+
+def refusal(user: str, powers: Sequence[str]) -> str:
+    """Why folio will not serve through this role, and how to make one it will."""
+    return (
+        f"refusing to serve PostgreSQL as {user}: it is {' and '.join(powers)}, so any key holder's SQL could "
+        "read or write the server's files or run programs on it (pg_read_file, COPY … TO PROGRAM), whatever "
+        "folio's read-only mode does. Connect as a role that can only read, e.g.\n"
+        + READ_ONLY_ROLE_SQL
+        + "\nor start folio with --allow-writes to give SQL this role's rights on purpose."
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Engine
 # --------------------------------------------------------------------------------------------
 
@@ -506,9 +550,13 @@ class PostgresEngine(Engine):
         # Connect once up front: the pool retries quietly in the background, which would turn
         # a wrong password into a bare timeout on the first query.
         try:
-            psycopg.connect(dsn, **kwargs).close()
+            with psycopg.connect(dsn, **kwargs) as probe:
+                powers = role_powers(probe)
+                user = probe.info.user
         except psycopg.Error as exc:
             raise SourceError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+        if powers and not allow_writes:
+            raise SourceError(refusal(user, powers))
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             dsn,
             kwargs=kwargs,
@@ -516,7 +564,7 @@ class PostgresEngine(Engine):
             max_size=max_connections,
             open=False,
             configure=self._configure,
-            reset=self._reset if allow_writes else None,
+            reset=self._reset,
             check=ConnectionPool.check_connection,
             name="folio-postgres",
             timeout=acquire_timeout,
@@ -537,9 +585,15 @@ class PostgresEngine(Engine):
             conn.read_only = True  # every transaction is BEGIN READ ONLY
 
     def _reset(self, conn: psycopg.Connection[Any]) -> None:
-        # With writes allowed a committed `SET` would outlive its query; start over.
-        conn.execute("RESET ALL")
-        conn.commit()
+        """Back in the pool after a query: nothing of it may reach the next query (another
+        org's, perhaps). ``DISCARD ALL`` drops settings (``set_config`` included), prepared
+        statements, temporary tables, cursors, LISTEN channels and session advisory locks; then
+        the session is set up again, read-only mode included."""
+        conn.autocommit = True  # DISCARD ALL cannot run inside a transaction block
+        try:
+            conn.execute("DISCARD ALL")
+        finally:
+            conn.autocommit = False
         self._configure(conn)
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
@@ -549,6 +603,7 @@ class PostgresEngine(Engine):
 
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         text, values = sqlparams.bind(sql, params, self.param_style)
+        self.check(sql)  # by first keyword: PostgreSQL's parser is on the server
         try:
             conn = self._pool.getconn(self._acquire_timeout)
         except PoolTimeout:

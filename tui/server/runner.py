@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from tui.engines.base import Cancelled, Engine, Execution, ParameterError, SqlError, field_type_name
+from tui.engines.statements import StatementNotAllowed
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, ResultWriter
 from tui.store.store import Store
@@ -116,9 +117,12 @@ class Runner:
             execution.cancel()
         return True
 
-    async def shutdown(self) -> None:
+    def cancel_all(self, reason: str) -> None:
         for query_id in list(self._live):
-            self.cancel(query_id, "shutdown")
+            self.cancel(query_id, reason)
+
+    async def shutdown(self) -> None:
+        self.cancel_all("shutdown")
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=False)
 
     def is_queued(self, live: LiveQuery) -> bool:
@@ -182,7 +186,7 @@ class Runner:
                 self._fail(live, None, "query cancelled", status=QueryStatus.CANCELLED)
         except SqlError as exc:
             self._fail(live, ErrorType.QUERY_ERROR, exc.message, line=exc.line, column=exc.column)
-        except ParameterError as exc:
+        except (ParameterError, StatementNotAllowed) as exc:
             self._fail(live, ErrorType.INVALIDINPUT, exc.message)
         except QuotaExceeded as exc:
             self._fail(live, ErrorType.RESOURCEEXCEEDED, str(exc))
