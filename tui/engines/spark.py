@@ -47,7 +47,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from tui.engines import params as sqlparams
-from tui.engines.base import Cancelled, Engine, Execution, SqlError, typed_field
+from tui.engines.base import Cancelled, Engine, EngineError, Execution, SqlError, typed_field
+from tui.engines.statements import ALLOW_WRITES_FLAG, StatementNotAllowed, keyword_kind
 
 if TYPE_CHECKING:  # pyspark is an optional extra, imported when an engine is made
     from pyspark.sql import SparkSession
@@ -139,26 +140,35 @@ def _words(sql: str) -> tuple[list[str], bool]:
     return words, more
 
 
-def refusal(sql: str) -> str | None:
-    """Why ``sql`` may not run without ``--allow-writes``; ``None`` when it only reads."""
+class WritingWordNotAllowed(StatementNotAllowed):
+    """A reading statement that names something folio refuses on a read-only Spark source."""
+
+    def __init__(self, kind: str, message: str):
+        EngineError.__init__(self, message)
+        self.kind = kind
+
+
+def check_reading(sql: str) -> str:
+    """The statement's kind if it only reads; :class:`StatementNotAllowed` otherwise."""
     words, more_statements = _words(sql)
     if more_statements:
-        return "only one statement may run at a time"
-    if not words:
-        return None  # Spark itself reports the empty statement
-    if words[0] not in _READING_KEYWORDS:
-        return (
-            f"{words[0].upper()} is not a reading statement: folio serves this Spark source read-only "
-            "(start it with --allow-writes to run others)"
+        raise WritingWordNotAllowed(
+            "several", f"only one statement runs at a time on a read-only source ({ALLOW_WRITES_FLAG} lifts this)"
         )
+    if not words:
+        raise SqlError("the query is empty: there is no statement to run")
+    kind = words[0].upper()
+    if words[0] not in _READING_KEYWORDS:
+        raise StatementNotAllowed(kind)
     writing = sorted({w for w in words if w in _WRITING_WORDS})
     if writing:
         listed = ", ".join(w.upper() for w in writing)
-        return (
-            f"the statement uses {listed}, which folio refuses on a read-only Spark source "
-            "(start it with --allow-writes; back-quote a column of that name)"
+        raise WritingWordNotAllowed(
+            kind,
+            f"the statement uses {listed}, which folio refuses on a read-only Spark source: back-quote a column "
+            f"of that name, or the operator can start folio with {ALLOW_WRITES_FLAG}",
         )
-    return None
+    return kind
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,9 +360,12 @@ class SparkEngine(Engine):
             self._stop()
             raise SourceError(f"cannot connect to {self.describe_url()}: {_message(exc)}") from None
 
+    def check(self, sql: str) -> str:
+        """By keywords (Spark's parser is on the server): see the module's docstring."""
+        return keyword_kind(sql) if self.allow_writes else check_reading(sql)
+
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
-        if self.read_only and (why := refusal(sql)):
-            raise SqlError(why)
+        self.check(sql)
         _, values = sqlparams.bind(sql, params, self.param_style)
         return SparkExecution(self, sql, values)
 
