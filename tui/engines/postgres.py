@@ -67,7 +67,7 @@ from typing import Any, TypeVar
 import psycopg
 import pyarrow as pa
 from psycopg import errors as pgerrors
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types import TypeInfo
 from psycopg.types.multirange import MultirangeInfo
 from psycopg.types.range import RangeInfo
@@ -75,6 +75,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tui.engines import params as sqlparams
+from tui.engines import postgres_adbc
 from tui.engines.base import Cancelled, Engine, EngineError, Execution, SqlError, typed_field
 
 #: most rows per Arrow batch (the store re-chunks them anyway)
@@ -527,6 +528,7 @@ class PostgresEngine(Engine):
         acquire_timeout: float = ACQUIRE_TIMEOUT,
         batch_rows: int = BATCH_ROWS,
         batch_bytes: int = BATCH_BYTES,
+        adbc: bool = True,
     ):
         from tui.engines import SourceError  # the package imports this module lazily
 
@@ -570,8 +572,24 @@ class PostgresEngine(Engine):
             timeout=acquire_timeout,
         )
         self._pool.open(wait=True, timeout=30.0)
+        #: rows of plain, parameterless queries come through ADBC (see postgres_adbc); the
+        #: psycopg pool above still plans every statement and runs everything else
+        self._adbc: postgres_adbc.AdbcPool | None = None
+        if adbc and postgres_adbc.available():
+            self._adbc = postgres_adbc.AdbcPool(self._adbc_conninfo(dsn, kwargs), max_connections)
 
     # -- connections --------------------------------------------------------------------------
+
+    def _adbc_conninfo(self, dsn: str, kwargs: dict[str, Any]) -> str:
+        """The ADBC connections' libpq string: the same server and role, with read-only mode
+        in the start-up options, which ``DISCARD ALL`` returns to rather than undoes."""
+        options = self._info.get("options") or ""
+        if self.read_only:
+            options = f"{options} -c default_transaction_read_only=on".strip()
+        extra: dict[str, Any] = dict(kwargs)
+        if options:
+            extra["options"] = options
+        return make_conninfo(dsn, **extra)
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         """Session set-up of a new connection (and, with writes allowed, of a returned one)."""
@@ -612,7 +630,7 @@ class PostgresEngine(Engine):
             if first_keyword(sql) in _CURSOR_KEYWORDS:
                 execution = self._declare(conn, sql, text, values)
                 if execution is not None:
-                    return execution
+                    return self._through_adbc(conn, execution, sql, values) or execution
             statement = (text, values, PositionMap(sql, text))
             return PostgresExecution(self, conn, cursor_name=None, columns=None, statement=statement)
         except BaseException:
@@ -643,6 +661,20 @@ class PostgresEngine(Engine):
         columns = _describe(conn, fields)
         return PostgresExecution(self, conn, cursor_name=name, columns=columns)
 
+    def _through_adbc(
+        self, conn: psycopg.Connection[Any], declared: PostgresExecution, sql: str, values: dict[str, Any]
+    ) -> Execution | None:
+        """The declared query's rows through ADBC, when :func:`postgres_adbc.eligible`; the
+        psycopg connection only planned it and goes back to the pool."""
+        columns = declared._columns
+        if self._adbc is None or columns is None or not postgres_adbc.eligible(sql, values, columns):
+            return None
+        adbc_conn = self._adbc.get(self._acquire_timeout)  # before letting go: the bound holds
+        self._discard(conn)
+        return postgres_adbc.AdbcExecution(
+            self._adbc, adbc_conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
+        )
+
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
         try:
             conn.rollback()
@@ -661,3 +693,5 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         self._pool.close()
+        if self._adbc is not None:
+            self._adbc.close()
