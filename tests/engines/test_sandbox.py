@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 import httpx
-import psycopg
 import pytest
 
 from tests.conftest import LiveService, wait_until
@@ -27,7 +26,6 @@ from tui.engines.base import Engine
 from tui.engines.demo import ensure_demo
 from tui.engines.duckdb import DuckDBEngine
 from tui.engines.postgres import PostgresEngine
-from tui.engines.sqlite import SQLiteEngine
 
 Q = "/v1/orgs/self/queries"
 V = "/v1/orgs/self/queries/validations"
