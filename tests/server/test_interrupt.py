@@ -37,14 +37,17 @@ def _status(http: httpx.Client, query_id: str) -> str:
 
 @pytest.mark.parametrize("sql", [ENDLESS_CREATE, ENDLESS_SELECT], ids=["create", "select"])
 def test_cancel_stops_a_running_statement(service_factory, sql: str) -> None:
-    live = service_factory(engine=DuckDBEngine(None, allow_writes=True))
+    # one worker: the next query runs only once the cancelled statement has really stopped
+    live = service_factory(engine=DuckDBEngine(None, allow_writes=True), max_concurrent_queries=1)
     with live.client() as http:
         query_id = http.post(Q, json={"sql": {"query": sql}, "async": True}).json()["query_id"]
         wait_until(lambda: _status(http, query_id) == "RUNNING")
         assert http.delete(f"{Q}/{quote(query_id, safe='')}").status_code == 200
         wait_until(lambda: _status(http, query_id) == "CANCELLED")
-        # the worker is free again: a new query runs
-        assert http.post(Q, json={"sql": {"query": "SELECT 1 AS one"}}).json()["results"] == [{"one": 1}]
+        # the worker is free again: a new query runs (it would time out waiting for the worker)
+        after = http.post(Q, json={"sql": {"query": "SELECT 1 AS one"}, "timeout_ms": 20000})
+        assert after.status_code == 200, after.text
+        assert after.json()["results"] == [{"one": 1}]
 
 
 def test_timeout_stops_a_statement_without_rows(service_factory) -> None:

@@ -326,9 +326,11 @@ def sql_error(exc: psycopg.Error, where: PositionMap | None) -> SqlError:
 class PostgresExecution(Execution):
     """One statement on one pooled connection, returned to the pool by :meth:`close`.
 
-    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``; the schema is known
-    from the start. ``None``: a plain statement, run when :meth:`batches` starts (on the query's
-    own thread, so cancel reaches it); its schema is set then.
+    Nothing runs before :meth:`batches` (on the query's own thread, where :meth:`cancel` reaches
+    every round trip): a statement that returns rows is declared there as a server-side cursor
+    (``declare``; planning can take a while) and read by ``FETCH``; anything else, and a
+    ``WITH`` that modifies data (which cannot be a cursor), runs as a plain statement. The
+    schema is set then.
     """
 
     def __init__(
@@ -336,18 +338,17 @@ class PostgresExecution(Execution):
         engine: PostgresEngine,
         conn: psycopg.Connection[Any],
         *,
-        cursor_name: str | None,
-        columns: list[_Column] | None,
-        statement: tuple[str, dict[str, Any], PositionMap] | None = None,
+        statement: tuple[str, dict[str, Any], str],
+        declare: bool,
     ):
         self._engine = engine
         self._conn = conn
-        self._cursor_name = cursor_name
-        self._columns = columns
-        self._statement = statement
+        self._cursor_name: str | None = None
+        self._columns: list[_Column] | None = None
+        self._statement = statement  # (text sent, values, the user's SQL for error positions)
+        self._declare_first = declare
         self._cur = conn.cursor()
-        # A plain statement's schema is only known once it ran, inside batches().
-        self.schema = pa.schema([c.field() for c in columns] if columns is not None else [])
+        self.schema = pa.schema([])
         self._fetch_rows = min(FIRST_FETCH_ROWS, engine.batch_rows)
         self._exhausted = False
         self._failed = False
@@ -361,11 +362,45 @@ class PostgresExecution(Execution):
         #: the server process running this statement (for logs and pg_stat_activity)
         self.backend_pid: int = conn.info.backend_pid
 
+    def _declare(self) -> bool:
+        """Declare the statement as a server-side cursor; ``False`` if PostgreSQL cannot (a
+        ``WITH`` that modifies data), so it runs as a plain statement instead."""
+        text, values, sql = self._statement
+        name = f"folio_{uuid.uuid4().hex[:16]}"
+        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
+        conn = self._conn
+
+        def declare() -> list[_Column] | None:
+            try:
+                with conn.pipeline():  # extended protocol: one statement only
+                    conn.execute(prefix + text, values)
+            except pgerrors.FeatureNotSupported:
+                conn.rollback()
+                return None
+            result = conn.pgconn.describe_portal(name.encode())
+            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                raise SqlError(result.get_error_message() or "cannot describe the query's result")
+            encoding = conn.info.encoding
+            fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
+            return _describe(conn, fields)
+
+        columns = self._roundtrip(declare, PositionMap(sql, text, prefix))
+        if columns is None:
+            return False
+        self._cursor_name = name
+        self._columns = columns
+        # a cursor copies the connection's loaders when made: make it again now that the
+        # description registered array types it did not know (an enum's, say)
+        self._cur.close()
+        self._cur = conn.cursor()
+        self.schema = pa.schema([c.field() for c in columns])
+        return True
+
     # -- rows ---------------------------------------------------------------------------------
 
     def _run_plain(self) -> None:
-        assert self._statement is not None
-        text, values, where = self._statement
+        text, values, sql = self._statement
+        where = PositionMap(sql, text)
 
         def run() -> list[_Column]:
             with self._conn.pipeline():  # extended protocol: one statement only
@@ -379,7 +414,7 @@ class PostgresExecution(Execution):
             self._exhausted = True
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        if self._columns is None:
+        if not (self._declare_first and self._declare()):
             self._run_plain()
         assert self._columns is not None
         schema = self.schema
@@ -609,39 +644,12 @@ class PostgresEngine(Engine):
         except PoolTimeout:
             raise EngineError(f"all {self.max_connections} PostgreSQL connections are busy; try again later") from None
         try:
-            if first_keyword(sql) in _CURSOR_KEYWORDS:
-                execution = self._declare(conn, sql, text, values)
-                if execution is not None:
-                    return execution
-            statement = (text, values, PositionMap(sql, text))
-            return PostgresExecution(self, conn, cursor_name=None, columns=None, statement=statement)
+            return PostgresExecution(
+                self, conn, statement=(text, values, sql), declare=first_keyword(sql) in _CURSOR_KEYWORDS
+            )
         except BaseException:
             self._discard(conn)
             raise
-
-    def _declare(
-        self, conn: psycopg.Connection[Any], sql: str, text: str, values: dict[str, Any]
-    ) -> PostgresExecution | None:
-        """Declare ``text`` as a server-side cursor; ``None`` if PostgreSQL cannot (a ``WITH``
-        that modifies data), so the caller runs it as a plain statement instead."""
-        name = f"folio_{uuid.uuid4().hex[:16]}"
-        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
-        where = PositionMap(sql, text, prefix)
-        try:
-            with conn.pipeline():  # extended protocol: one statement only
-                conn.execute(prefix + text, values)
-        except pgerrors.FeatureNotSupported:
-            conn.rollback()
-            return None
-        except psycopg.Error as exc:
-            raise sql_error(exc, where) from None
-        result = conn.pgconn.describe_portal(name.encode())
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise SqlError(result.get_error_message() or "cannot describe the query's result")
-        encoding = conn.info.encoding
-        fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
-        columns = _describe(conn, fields)
-        return PostgresExecution(self, conn, cursor_name=name, columns=columns)
 
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
         try:
