@@ -334,3 +334,17 @@ def test_folio_serve_refuses_a_superuser_dsn(pg_superuser_dsn: str, tmp_path: Pa
     assert done.returncode == 2
     assert "refusing to serve PostgreSQL" in done.stderr and "superuser" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_allowed_directory_must_exist(tmp_path: Path) -> None:
+    """A typo in ``--allow-dir`` must not start a service that silently allows nothing."""
+    for command in (["serve", "--store", str(tmp_path / "store")], []):
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *command, "--allow-dir", str(tmp_path / "no-such-dir")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "--allow-dir" in done.stderr and "no such directory" in done.stderr
