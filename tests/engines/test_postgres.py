@@ -288,7 +288,7 @@ def test_sql_error_position_is_in_the_statement_as_written(engine: PostgresEngin
     # parameters (rewritten to $1, $2 before PostgreSQL sees them) and a literal % precede the error
     sql = "SELECT id,\n       :alpha AS a, :beta_long_name AS b, '100%' AS pct\n  FROM things\n WHERE nosuchcolumn > :alpha"
     with pytest.raises(SqlError) as caught:
-        engine.start(sql, {"alpha": 1, "beta_long_name": 2})
+        run(engine, sql, {"alpha": 1, "beta_long_name": 2})
     assert 'column "nosuchcolumn" does not exist' in caught.value.message
     assert "$1" not in caught.value.message  # no libpq excerpt of the rewritten text
     assert (caught.value.line, caught.value.column) == (4, 8)
@@ -296,7 +296,7 @@ def test_sql_error_position_is_in_the_statement_as_written(engine: PostgresEngin
 
 def test_syntax_error_position(engine: PostgresEngine) -> None:
     with pytest.raises(SqlError) as caught:
-        engine.start("SELECT :a,\n  1 FROM WHERE", {"a": 1})
+        run(engine, "SELECT :a,\n  1 FROM WHERE", {"a": 1})
     assert "syntax error" in caught.value.message
     assert (caught.value.line, caught.value.column) == (2, 10)
 

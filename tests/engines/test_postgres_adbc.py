@@ -13,8 +13,7 @@ import pyarrow as pa
 import pytest
 
 from tui.engines.base import Cancelled, SqlError, field_type_name, is_json_field
-from tui.engines.postgres import PostgresEngine, PostgresExecution
-from tui.engines.postgres_adbc import AdbcExecution
+from tui.engines.postgres import PostgresEngine
 
 WAIT_SECONDS = 30.0  # polling deadline for server-side state; never a performance assertion
 
@@ -62,13 +61,14 @@ def plain(pg_admin: psycopg.Connection) -> str:
     return "plain"
 
 
-def run(engine: PostgresEngine, sql: str, params: dict | None = None) -> tuple[pa.Table, type]:
+def run(engine: PostgresEngine, sql: str, params: dict | None = None) -> tuple[pa.Table, bool]:
+    """The result, and whether its rows came through ADBC."""
     execution = engine.start(sql, params or {})
     try:
         table = pa.Table.from_batches(list(execution.batches()), schema=execution.schema)
     finally:
         execution.close()
-    return table, type(execution)
+    return table, execution.through_adbc
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -86,9 +86,9 @@ def activity(admin: psycopg.Connection, pid: int) -> tuple[str, str] | None:
 
 def test_adbc_gives_exactly_what_psycopg_gives(engine, psycopg_engine, plain) -> None:
     sql = "SELECT * FROM plain ORDER BY id"
-    fast, kind = run(engine, sql)
-    slow, slow_kind = run(psycopg_engine, sql)
-    assert (kind, slow_kind) == (AdbcExecution, PostgresExecution)
+    fast, fast_adbc = run(engine, sql)
+    slow, slow_adbc = run(psycopg_engine, sql)
+    assert (fast_adbc, slow_adbc) == (True, False)
     assert fast.schema == slow.schema  # Arrow types and folio's metadata (type names, JSON flags)
     assert [field_type_name(f) for f in fast.schema][:4] == ["int4", "int2", "int8", "numeric"]
     assert [f.name for f in fast.schema if is_json_field(f)] == ["doc", "docb"]
@@ -104,20 +104,20 @@ def test_adbc_gives_exactly_what_psycopg_gives(engine, psycopg_engine, plain) ->
 
 def test_parameters_arrays_and_intervals_stay_with_psycopg(engine) -> None:
     # ADBC would collect a parameterised result whole and flatten multi-dimensional arrays
-    assert run(engine, "SELECT :n::int AS n", {"n": 1})[1] is PostgresExecution
-    assert run(engine, "SELECT ARRAY[1, 2] AS a")[1] is PostgresExecution
-    assert run(engine, "SELECT interval '1 day' AS i")[1] is PostgresExecution
-    table, kind = run(engine, "SELECT 1 AS one; -- a trailing comment")
-    assert kind is AdbcExecution and table.to_pylist() == [{"one": 1}]
+    assert not run(engine, "SELECT :n::int AS n", {"n": 1})[1]
+    assert not run(engine, "SELECT ARRAY[1, 2] AS a")[1]
+    assert not run(engine, "SELECT interval '1 day' AS i")[1]
+    table, through_adbc = run(engine, "SELECT 1 AS one; -- a trailing comment")
+    assert through_adbc and table.to_pylist() == [{"one": 1}]
 
 
 def test_large_result_streams_in_bounded_batches(engine) -> None:
     rows = 300_000
     execution = engine.start(f"SELECT n AS id, md5(n::text) AS digest FROM generate_series(1, {rows}) n", {})
-    assert isinstance(execution, AdbcExecution)
     sizes, expected_next = [], 1
     try:
         for batch in execution.batches():
+            assert execution.through_adbc
             sizes.append(batch.num_rows)
             assert batch.column("id")[0].as_py() == expected_next
             expected_next += batch.num_rows
@@ -129,8 +129,6 @@ def test_large_result_streams_in_bounded_batches(engine) -> None:
 
 def test_cancel_stops_the_copy_on_the_server(engine, pg_admin) -> None:
     execution = engine.start("SELECT n FROM generate_series(1, 3) n, LATERAL (SELECT pg_sleep(600)) s", {})
-    assert isinstance(execution, AdbcExecution)
-    pid = execution.backend_pid
     outcome: dict[str, BaseException] = {}
 
     def consume() -> None:
@@ -141,6 +139,8 @@ def test_cancel_stops_the_copy_on_the_server(engine, pg_admin) -> None:
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
+    wait_for(lambda: execution.through_adbc, "the rows to be handed to ADBC")
+    pid = execution.backend_pid  # now ADBC's connection
     wait_for(lambda: (activity(pg_admin, pid) or ("", ""))[0] == "active", "the COPY to run")
     assert activity(pg_admin, pid)[1].startswith("COPY (")  # the rows come through ADBC's COPY
     execution.cancel()
@@ -164,8 +164,8 @@ def test_cancel_mid_stream_and_a_reader_that_stops_early(pg_dsn, pg_admin) -> No
         execution.close()
         # a reader that stops early leaves a COPY open: that connection is replaced, not reused
         execution = eng.start("SELECT n FROM generate_series(1, 100000000) n", {})
-        pid = execution.backend_pid
         next(execution.batches())
+        pid = execution.backend_pid  # ADBC's connection, in the middle of its COPY
         execution.close()
         table, _ = run(eng, "SELECT pg_backend_pid() AS pid")
         assert table.column("pid")[0].as_py() != pid
@@ -189,8 +189,8 @@ def test_adbc_connections_are_read_only_and_reset_after_each_query(pg_dsn, pg_ad
     try:
         with pytest.raises(SqlError, match="read-only transaction"):
             run(eng, "SELECT nextval('adbc_seq') AS n")
-        table, kind = run(eng, "SELECT set_config('search_path', 'nowhere', false) AS s")
-        assert kind is AdbcExecution
+        table, through_adbc = run(eng, "SELECT set_config('search_path', 'nowhere', false) AS s")
+        assert through_adbc
         table, _ = run(eng, "SELECT current_setting('search_path') AS s")
         assert table.to_pylist() == [{"s": '"$user", public'}]
         with pytest.raises(SqlError, match="read-only transaction"):  # DISCARD ALL kept read-only mode

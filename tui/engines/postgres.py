@@ -327,9 +327,11 @@ def sql_error(exc: psycopg.Error, where: PositionMap | None) -> SqlError:
 class PostgresExecution(Execution):
     """One statement on one pooled connection, returned to the pool by :meth:`close`.
 
-    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``; the schema is known
-    from the start. ``None``: a plain statement, run when :meth:`batches` starts (on the query's
-    own thread, so cancel reaches it); its schema is set then.
+    Nothing runs before :meth:`batches` (on the query's own thread, where :meth:`cancel` reaches
+    every round trip): a statement that returns rows is declared there as a server-side cursor
+    (``declare``; planning can take a while) and read by ``FETCH``; anything else, and a
+    ``WITH`` that modifies data (which cannot be a cursor), runs as a plain statement. The
+    schema is set then.
     """
 
     def __init__(
@@ -337,18 +339,17 @@ class PostgresExecution(Execution):
         engine: PostgresEngine,
         conn: psycopg.Connection[Any],
         *,
-        cursor_name: str | None,
-        columns: list[_Column] | None,
-        statement: tuple[str, dict[str, Any], PositionMap] | None = None,
+        statement: tuple[str, dict[str, Any], str],
+        declare: bool,
     ):
         self._engine = engine
         self._conn = conn
-        self._cursor_name = cursor_name
-        self._columns = columns
-        self._statement = statement
+        self._cursor_name: str | None = None
+        self._columns: list[_Column] | None = None
+        self._statement = statement  # (text sent, values, the user's SQL for error positions)
+        self._declare_first = declare
         self._cur = conn.cursor()
-        # A plain statement's schema is only known once it ran, inside batches().
-        self.schema = pa.schema([c.field() for c in columns] if columns is not None else [])
+        self.schema = pa.schema([])
         self._fetch_rows = min(FIRST_FETCH_ROWS, engine.batch_rows)
         self._exhausted = False
         self._failed = False
@@ -359,14 +360,59 @@ class PostgresExecution(Execution):
         self._idle = threading.Event()
         self._idle.set()
         self._closed = False
-        #: the server process running this statement (for logs and pg_stat_activity)
-        self.backend_pid: int = conn.info.backend_pid
+        self._pg_backend_pid: int = conn.info.backend_pid
+        #: the ADBC execution that streams the rows, when the declared query is eligible
+        self._adbc: postgres_adbc.AdbcExecution | None = None
+
+    @property
+    def backend_pid(self) -> int:
+        """The server process running this statement (for logs and pg_stat_activity)."""
+        return self._adbc.backend_pid if self._adbc is not None else self._pg_backend_pid
+
+    @property
+    def through_adbc(self) -> bool:
+        """Whether the rows came (or come) through ADBC rather than psycopg's ``FETCH``."""
+        return self._adbc is not None
+
+    def _declare(self) -> bool:
+        """Declare the statement as a server-side cursor; ``False`` if PostgreSQL cannot (a
+        ``WITH`` that modifies data), so it runs as a plain statement instead."""
+        text, values, sql = self._statement
+        name = f"folio_{uuid.uuid4().hex[:16]}"
+        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
+        conn = self._conn
+
+        def declare() -> list[_Column] | None:
+            try:
+                with conn.pipeline():  # extended protocol: one statement only
+                    conn.execute(prefix + text, values)
+            except pgerrors.FeatureNotSupported:
+                conn.rollback()
+                return None
+            result = conn.pgconn.describe_portal(name.encode())
+            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                raise SqlError(result.get_error_message() or "cannot describe the query's result")
+            encoding = conn.info.encoding
+            fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
+            return _describe(conn, fields)
+
+        columns = self._roundtrip(declare, PositionMap(sql, text, prefix))
+        if columns is None:
+            return False
+        self._cursor_name = name
+        self._columns = columns
+        # a cursor copies the connection's loaders when made: make it again now that the
+        # description registered array types it did not know (an enum's, say)
+        self._cur.close()
+        self._cur = conn.cursor()
+        self.schema = pa.schema([c.field() for c in columns])
+        return True
 
     # -- rows ---------------------------------------------------------------------------------
 
     def _run_plain(self) -> None:
-        assert self._statement is not None
-        text, values, where = self._statement
+        text, values, sql = self._statement
+        where = PositionMap(sql, text)
 
         def run() -> list[_Column]:
             with self._conn.pipeline():  # extended protocol: one statement only
@@ -380,8 +426,11 @@ class PostgresExecution(Execution):
             self._exhausted = True
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        if self._columns is None:
+        if not (self._declare_first and self._declare()):
             self._run_plain()
+        elif self._switch_to_adbc():
+            yield from self._adbc_batches()
+            return
         assert self._columns is not None
         schema = self.schema
         while not self._exhausted:
@@ -399,6 +448,36 @@ class PostgresExecution(Execution):
             batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
             self._resize(batch)
             yield batch
+
+    def _switch_to_adbc(self) -> bool:
+        """Hand the declared query to ADBC if it may stream it: psycopg planned it (errors,
+        positions, column types), ADBC reads its rows. The psycopg connection's transaction
+        ends now (no snapshot or lock is kept); the connection itself is kept until close(),
+        so the pool's bound on queries holds."""
+        _, values, sql = self._statement
+        assert self._columns is not None
+        adbc = self._engine._adbc_rows(sql, values, self._columns)
+        if adbc is None:
+            return False
+        try:
+            self._cur.close()
+            self._conn.rollback()
+        except psycopg.Error:
+            pass  # a broken connection: the pool discards it at close()
+        with self._lock:
+            self._adbc = adbc
+            cancelled = self._cancelled.is_set()
+        if cancelled:
+            adbc.cancel()
+        return True
+
+    def _adbc_batches(self) -> Iterator[pa.RecordBatch]:
+        assert self._adbc is not None
+        try:
+            yield from self._adbc.batches()
+        except (SqlError, Cancelled):
+            self._failed = True
+            raise
 
     def _fetch(self) -> list[tuple[Any, ...]]:
         if self._cursor_name is None:  # plain statement: rows already client-side
@@ -436,6 +515,10 @@ class PostgresExecution(Execution):
             if self._closed or self._cancelled.is_set():
                 return
             self._cancelled.set()
+            adbc = self._adbc
+        if adbc is not None:
+            adbc.cancel()
+            return
         threading.Thread(target=self._cancel_loop, name="folio-pg-cancel", daemon=True).start()
 
     def _cancel_loop(self) -> None:
@@ -455,6 +538,9 @@ class PostgresExecution(Execution):
             if self._closed:
                 return
             self._closed = True
+            adbc = self._adbc
+        if adbc is not None:
+            adbc.close()
         commit = self._engine.allow_writes and not self._failed and not self._cancelled.is_set()
         try:
             self._cur.close()
@@ -627,52 +713,22 @@ class PostgresEngine(Engine):
         except PoolTimeout:
             raise EngineError(f"all {self.max_connections} PostgreSQL connections are busy; try again later") from None
         try:
-            if first_keyword(sql) in _CURSOR_KEYWORDS:
-                execution = self._declare(conn, sql, text, values)
-                if execution is not None:
-                    return self._through_adbc(conn, execution, sql, values) or execution
-            statement = (text, values, PositionMap(sql, text))
-            return PostgresExecution(self, conn, cursor_name=None, columns=None, statement=statement)
+            return PostgresExecution(
+                self, conn, statement=(text, values, sql), declare=first_keyword(sql) in _CURSOR_KEYWORDS
+            )
         except BaseException:
             self._discard(conn)
             raise
 
-    def _declare(
-        self, conn: psycopg.Connection[Any], sql: str, text: str, values: dict[str, Any]
-    ) -> PostgresExecution | None:
-        """Declare ``text`` as a server-side cursor; ``None`` if PostgreSQL cannot (a ``WITH``
-        that modifies data), so the caller runs it as a plain statement instead."""
-        name = f"folio_{uuid.uuid4().hex[:16]}"
-        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
-        where = PositionMap(sql, text, prefix)
-        try:
-            with conn.pipeline():  # extended protocol: one statement only
-                conn.execute(prefix + text, values)
-        except pgerrors.FeatureNotSupported:
-            conn.rollback()
+    def _adbc_rows(
+        self, sql: str, values: dict[str, Any], columns: list[_Column]
+    ) -> postgres_adbc.AdbcExecution | None:
+        """The rows of a declared query through ADBC, when :func:`postgres_adbc.eligible`."""
+        if self._adbc is None or not postgres_adbc.eligible(sql, values, columns):
             return None
-        except psycopg.Error as exc:
-            raise sql_error(exc, where) from None
-        result = conn.pgconn.describe_portal(name.encode())
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise SqlError(result.get_error_message() or "cannot describe the query's result")
-        encoding = conn.info.encoding
-        fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
-        columns = _describe(conn, fields)
-        return PostgresExecution(self, conn, cursor_name=name, columns=columns)
-
-    def _through_adbc(
-        self, conn: psycopg.Connection[Any], declared: PostgresExecution, sql: str, values: dict[str, Any]
-    ) -> Execution | None:
-        """The declared query's rows through ADBC, when :func:`postgres_adbc.eligible`; the
-        psycopg connection only planned it and goes back to the pool."""
-        columns = declared._columns
-        if self._adbc is None or columns is None or not postgres_adbc.eligible(sql, values, columns):
-            return None
-        adbc_conn = self._adbc.get(self._acquire_timeout)  # before letting go: the bound holds
-        self._discard(conn)
+        conn = self._adbc.get(self._acquire_timeout)
         return postgres_adbc.AdbcExecution(
-            self._adbc, adbc_conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
+            self._adbc, conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
         )
 
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
