@@ -216,6 +216,8 @@ class QueryInfo(_Open):
     stats: QueryStats | None = None
     pagination: QueryPaginationInfo | None = None
     query_errors: list[QueryError] | None = None
+    #: folio extension: the query whose stored result this one was computed from
+    derived_from: str | None = None
 
 
 class QueryInfoResponse(_Open):
