@@ -182,6 +182,9 @@ class DerivedEngine:
         if threads:
             config["threads"] = threads
         self._con = duckdb.connect(":memory:", config=config)
+        # time bins of TIMESTAMPTZ columns in UTC, whatever the host's zone (ICU's setting,
+        # hence not a connect option)
+        self._con.execute("SET TimeZone = 'UTC'")
         # the temp directory cannot be set once external access is off, so these come last
         self._con.execute("SET enable_external_access = false")
         self._con.execute("SET lock_configuration = true")
