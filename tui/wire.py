@@ -228,6 +228,19 @@ class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
 
 
+class FindData(_Open):
+    """folio extension: the answer of ``GET /queries/{id}/find``."""
+
+    match: int | None = None
+    column: str | None = None
+    scanned_to: int
+    done: bool
+
+
+class FindResponse(_Open):
+    data: FindData
+
+
 class ErrorModel(_Open):
     message: str
     type: str

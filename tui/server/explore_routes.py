@@ -23,21 +23,9 @@ from tui.server.find import Finder, FindError, FindRequest
 from tui.server.profile import frequency_sql, profile_sql
 from tui.server.routes import PrincipalDep, ServiceDep
 from tui.server.service import Service, _unfinished_error
-from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, ErrorType, QueryResponse, QueryStatus
+from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, ErrorType, FindResponse, QueryResponse, QueryStatus
 
 router = APIRouter(prefix=API_PREFIX, responses=routes._ERRORS)
-
-
-class FindResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    match: int | None = None
-    column: str | None = None
-    scanned_to: int
-    done: bool
-
-
-class FindResponse(BaseModel):
-    data: FindResult
 
 
 class FrequencyRequest(BaseModel):
