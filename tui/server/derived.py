@@ -224,6 +224,7 @@ class BoundQuery(Engine):
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         del sql  # the statement was bound (and rewritten) when the query was submitted
         text, values = sqlparams.bind(self.sql, params, self.param_style)
+        check_reading(text)  # again, on exactly what runs: the engine is shared by every org
         cursor = self._engine.cursor()
         try:
             for call, name in zip(self._calls, self._names, strict=True):
