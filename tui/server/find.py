@@ -120,8 +120,9 @@ class Finder:
                 raise FindError(f"invalid regular expression: {exc}") from None
             self.searchable = self.columns
         else:
-            needle = set(request.text) if request.case else set(request.text.lower()) | set(request.text.upper())
-            self.searchable = [i for i in self.columns if _could_match(index.schema.field(i).type, needle)]
+            self.searchable = [
+                i for i in self.columns if _could_match(index.schema.field(i).type, request.text, request.case)
+            ]
 
     def _matches(self, batch: pa.RecordBatch) -> tuple[pa.Array | None, list[tuple[int, pa.Array]]]:
         """Per row: does any searched column match; and each column's own mask."""
@@ -189,9 +190,13 @@ class Finder:
         return pa.ipc.open_file(pa.memory_map(str(self.directory / chunk.name), "r")).get_batch(0)
 
 
-def _could_match(type_: pa.DataType, needle: set[str]) -> bool:
+def _could_match(type_: pa.DataType, text: str, case: bool) -> bool:
     alphabet = _alphabet(type_)
-    return alphabet is None or needle <= alphabet
+    if alphabet is None:
+        return True
+    if case:
+        return set(text) <= alphabet
+    return all(c in alphabet or c.lower() in alphabet or c.upper() in alphabet for c in set(text))
 
 
 def _first(mask: pa.Array | None, *, last: bool) -> int | None:
