@@ -18,6 +18,7 @@ import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -73,7 +74,9 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
     if pa.types.is_dictionary(type_):
         array = array.dictionary_decode()
         type_ = array.type
-    if is_json_field(field) or pa.types.is_string(type_) or pa.types.is_large_string(type_):
+    if is_json_field(field):
+        return pa.array([_compact_json(v) for v in array.to_pylist()], pa.string())
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return array.cast(pa.string())
     if pa.types.is_boolean(type_):
         return pc.if_else(array, pa.scalar("true"), pa.scalar("false"))
@@ -94,6 +97,16 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
     unquoted = pc.utf8_slice_codeunits(fragments, 1, -1)
     text = pc.if_else(pc.fill_null(quoted, False), unquoted, fragments)
     return pc.if_else(array.is_valid(), text, pa.scalar(None, pa.string()))
+
+
+def _compact_json(text: str | None) -> str | None:
+    """A JSON document as the grid shows it (compact, as the client re-serializes it)."""
+    if text is None:
+        return None
+    try:
+        return orjson.dumps(orjson.loads(text)).decode()
+    except orjson.JSONDecodeError:
+        return text
 
 
 class Finder:
