@@ -199,3 +199,12 @@ def test_the_official_rockset_client_pages_a_derived_query(svc, parent):
     rows = [row for page in rockset.QueryPaginator(client, r) for row in page]
     assert [row["folio_row"] for row in rows] == [i for i in range(50) if i % 3]
     assert rows[0]["name"] == "name 1"
+
+
+def test_a_running_derived_query_is_cancelled(svc, parent):
+    with svc.client() as http:
+        sql = f"SELECT count(*) FROM result('{parent}') a, range(100000000000) t(x) WHERE x + a.i < 0"
+        body = http.post(Q, json={"sql": {"query": sql}, "async": True}).json()
+        assert body["status"] in ("QUEUED", "RUNNING")
+        assert http.delete(q(body["query_id"])).json()["data"]["status"] == "CANCELLED"
+        assert wait_done(http, body["query_id"])["status"] == "CANCELLED"
