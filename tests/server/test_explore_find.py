@@ -88,6 +88,11 @@ def test_column_filter_and_rendered_text(found):
     assert found(text="2026-01-02T01:00", column="at")[1]["match"] == 25  # ISO, as served
     assert found(text='"tags":["ü","x12"]', column="nested")[1]["match"] == 12  # compact JSON
     assert found(text="hay 12", column="nested")[1]["match"] is None
+    # plain text in nested values: found by key, by string inside a list, by number text
+    assert found(text="SESS-13", column="nested")[1]["match"] == 13
+    assert found(text="tags", column="nested", **{"from": 5})[1]["match"] == 5
+    assert found(text="x7", column="nested", **{"from": 8})[1]["match"] == 70
+    assert found(text="ü", **{"from": 30}) == (200, {"match": 30, "column": "nested", "scanned_to": 30, "done": False})
     status, body = found(text="x", column="no_such_column")
     assert status == 400 and body["type"] == "INVALIDINPUT" and "no_such_column" in body["message"]
 

@@ -15,6 +15,7 @@ does not turn ten million integers into strings.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class FindAnswer:
     done: bool
 
 
+_JSON_PUNCTUATION = frozenset('{}[]":,\\')
 _DIGITS = frozenset("0123456789-")
 _FLOAT = frozenset("0123456789-+.eEinfINFaA")
 _TEMPORAL = frozenset("0123456789-:.TZ ")
@@ -136,21 +138,54 @@ class Finder:
             self.searchable = [
                 i for i in self.columns if _could_match(index.schema.field(i).type, request.text, request.case)
             ]
+        #: search nested values by their keys and scalars first (see _leaves_may_match): only
+        #: for plain text that cannot span JSON punctuation or be part of a literal null/true/false
+        lowered = request.text.lower()
+        self._by_leaves = not (
+            request.regex
+            or set(request.text) & _JSON_PUNCTUATION
+            or any(lowered in literal for literal in ("null", "true", "false"))
+        )
+
+    def _match(self, text: pa.Array) -> pa.Array:
+        """Which of ``text`` contain the searched text (null for null)."""
+        request = self.request
+        if request.regex:
+            return pc.match_substring_regex(text, request.text, ignore_case=not request.case)
+        if request.case or request.text.lower() == request.text.upper():
+            return pc.match_substring(text, request.text)
+        # Arrow's case-insensitive search is a regular expression, ten times slower than
+        # lowering the text and searching the lowered needle (and ASCII lowering is cheaper still)
+        lowered = pc.ascii_lower(text) if request.text.isascii() else pc.utf8_lower(text)
+        return pc.match_substring(lowered, request.text.lower())
 
     def _matches(self, batch: pa.RecordBatch) -> tuple[pa.Array | None, list[tuple[int, pa.Array]]]:
         """Per row: does any searched column match; and each column's own mask."""
         masks: list[tuple[int, pa.Array]] = []
         any_mask = None
         for i in self.searchable:
-            text = cell_texts(batch.column(i), self.index.schema.field(i))
-            if self.request.regex:
-                mask = pc.match_substring_regex(text, self.request.text, ignore_case=not self.request.case)
-            else:
-                mask = pc.match_substring(text, self.request.text, ignore_case=not self.request.case)
-            mask = pc.fill_null(mask, False)
+            field, column = self.index.schema.field(i), batch.column(i)
+            if self._by_leaves and pa.types.is_nested(field.type) and not self._leaves_may_match(column):
+                continue
+            mask = pc.fill_null(self._match(cell_texts(column, field)), False)
             masks.append((i, mask))
             any_mask = mask if any_mask is None else pc.or_(any_mask, mask)
         return any_mask, masks
+
+    def _leaves_may_match(self, array: pa.Array) -> bool:
+        """Could the JSON text of any value of nested ``array`` contain the text? Without
+        JSON punctuation in the text, a match lies inside one key or one scalar, so the keys
+        and the scalars are searched, not the JSON of every value (ten times the work)."""
+        for leaf, field in _leaves(array, pa.field("", array.type)):
+            if field is None:  # a key name
+                if self._match(leaf).as_py():
+                    return True
+            elif (
+                _could_match(field.type, self.request.text, self.request.case)
+                and pc.any(pc.fill_null(self._match(cell_texts(leaf, field)), False)).as_py()
+            ):
+                return True
+        return False
 
     def run(self) -> FindAnswer:
         starts, chunks = self.index.snapshot()
@@ -210,6 +245,24 @@ def _could_match(type_: pa.DataType, text: str, case: bool) -> bool:
     if case:
         return set(text) <= alphabet
     return all(c in alphabet or c.lower() in alphabet or c.upper() in alphabet for c in set(text))
+
+
+def _leaves(array: pa.Array, field: pa.Field) -> Iterator[tuple[pa.Array | pa.Scalar, pa.Field | None]]:
+    """The scalar arrays inside nested ``array`` (with their fields), and its key names (as
+    string scalars, field ``None``)."""
+    type_ = array.type
+    if pa.types.is_struct(type_):
+        for child_field, child in zip(type_, array.flatten(), strict=True):
+            yield pa.scalar(child_field.name), None
+            yield from _leaves(child, child_field)
+    elif pa.types.is_map(type_):
+        keys, items = array.flatten().flatten()
+        yield from _leaves(keys, type_.key_field)
+        yield from _leaves(items, type_.item_field)
+    elif pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
+        yield from _leaves(array.flatten(), type_.value_field)
+    else:
+        yield array, field
 
 
 def _first(mask: pa.Array | None, *, last: bool) -> int | None:
