@@ -146,7 +146,6 @@ def test_unknown_other_org_and_expired_ids_are_the_same_not_found(service_factor
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        ("SELECT * FROM result(1)", "query id as a string literal"),
         ("SELECT * FROM result('{p}', 2)", "query id as a string literal"),
         ("CREATE TABLE t AS SELECT * FROM result('{p}')", "only read"),
         ("SELECT 1; SELECT * FROM result('{p}')", "exactly one statement"),
@@ -158,6 +157,14 @@ def test_malformed_or_writing_derived_queries_are_400(svc, parent, sql, message)
     assert r.status_code == 400, r.text
     assert r.json()["type"] == "INVALIDINPUT"
     assert message in r.json()["message"]
+
+
+def test_names_that_are_not_calls_are_left_alone(svc, parent):
+    with svc.client() as http:
+        sql = "WITH result(a) AS (SELECT 1) SELECT r.* FROM result, (SELECT 2) AS result_rows(b), (SELECT 3) r(c)"
+        assert run(http, sql)["results"] == [{"c": 3}]
+        r = http.post(Q, json={"sql": {"query": "SELECT * FROM result(1)"}})  # the source's error
+        assert r.status_code == 400 and r.json()["type"] == "QUERY_ERROR"
 
 
 def test_sql_errors_in_derived_queries_are_query_errors(svc, parent):
