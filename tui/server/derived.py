@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
@@ -137,9 +138,13 @@ def rows_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
 
 
+_MAPPED = pafs.LocalFileSystem(use_mmap=True)
+
+
 def _dataset(stored: StoredResult) -> ds.Dataset:
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
-    return ds.dataset(paths, schema=stored.index.schema, format="ipc")
+    # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
+    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
 
 
 def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
