@@ -533,8 +533,10 @@ def role_powers(conn: psycopg.Connection[Any]) -> list[str]:
 
 def refusal(user: str, powers: Sequence[str]) -> str:
     """Why folio will not serve through this role, and how to make one it will."""
+    roles = [p for p in powers if p != "superuser"]
+    what = "a superuser" if "superuser" in powers else "a member of " + ", ".join(roles)
     return (
-        f"refusing to serve PostgreSQL as {user}: it is {' and '.join(powers)}, so any key holder's SQL could "
+        f"refusing to serve PostgreSQL as {user}: it is {what}, so any key holder's SQL could "
         "read or write the server's files or run programs on it (pg_read_file, COPY … TO PROGRAM), whatever "
         "folio's read-only mode does. Connect as a role that can only read, e.g.\n"
         + READ_ONLY_ROLE_SQL
