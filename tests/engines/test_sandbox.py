@@ -354,3 +354,17 @@ def test_an_allowed_directory_must_exist(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, done.stderr
         assert "--allow-dir" in done.stderr and "no such directory" in done.stderr
+
+
+def test_postgres_validation_uses_the_servers_parser_and_runs_nothing(pg_source: Source) -> None:
+    source = pg_source
+    ok = source.post("SELECT x, :a::int + :b AS s, '50%' AS pct FROM data WHERE x = :a", path=V)
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"collections": [], "parameters": ["a", "b"]}
+    syntax = source.post("SELECT :a,\n  1 FROM WHERE", path=V)
+    refused_by_engine(syntax, "syntax error")
+    assert (syntax.json()["line"], syntax.json()["column"]) == (2, 10)
+    refused_by_engine(source.post("SELECT nosuch FROM data", path=V), 'column "nosuch" does not exist')
+    refused_by_engine(source.post("SELECT * FROM nosuch", path=V), 'relation "nosuch" does not exist')
+    # parsed and analysed, never run (it would sleep for ten minutes)
+    assert source.post("SELECT pg_sleep(600) AS slept", path=V).status_code == 200

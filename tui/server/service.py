@@ -158,12 +158,13 @@ class Service:
         await asyncio.to_thread(self.store.registry.insert, record)
         return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
 
-    async def check_sql(self, sql: str) -> list[str]:
+    async def check_sql(self, sql: str, *, validate: bool = False) -> list[str]:
         """Parse ``sql`` with the engine's parser and check its statement kind, never running
-        it: the names of its ``:name`` parameters, or a 400 saying what is wrong."""
+        it (``validate``: as thoroughly as the engine can, for ``POST /queries/validations``):
+        the names of its ``:name`` parameters, or a 400 saying what is wrong."""
         text, names = sqlparams.rewrite(sql, self.engine.param_style)
         try:
-            await asyncio.to_thread(self.engine.check, text)
+            await asyncio.to_thread(self.engine.validate if validate else self.engine.check, text)
         except StatementNotAllowed as exc:
             raise invalid(exc.message) from None
         except SqlError as exc:
