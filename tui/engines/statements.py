@@ -27,10 +27,55 @@ READING_KEYWORDS = frozenset({"select", "with", "values", "table", "explain", "s
 
 #: the first keywords of PostgreSQL's statements (any other first word is a syntax error)
 STATEMENT_KEYWORDS = READING_KEYWORDS | frozenset(
-    "abort alter analyze analyse begin call checkpoint close cluster comment commit copy create deallocate "
-    "declare delete discard do drop end execute fetch grant import insert listen load lock merge move notify "
-    "prepare reassign refresh reindex release reset revoke rollback savepoint security set start truncate "
-    "unlisten update vacuum".split()
+    [
+        "abort",
+        "alter",
+        "analyze",
+        "analyse",
+        "begin",
+        "call",
+        "checkpoint",
+        "close",
+        "cluster",
+        "comment",
+        "commit",
+        "copy",
+        "create",
+        "deallocate",
+        "declare",
+        "delete",
+        "discard",
+        "do",
+        "drop",
+        "end",
+        "execute",
+        "fetch",
+        "grant",
+        "import",
+        "insert",
+        "listen",
+        "load",
+        "lock",
+        "merge",
+        "move",
+        "notify",
+        "prepare",
+        "reassign",
+        "refresh",
+        "reindex",
+        "release",
+        "reset",
+        "revoke",
+        "rollback",
+        "savepoint",
+        "security",
+        "set",
+        "start",
+        "truncate",
+        "unlisten",
+        "update",
+        "vacuum",
+    ]
 )
 
 _EXPLAIN_OPTION = re.compile(r"\s*(?:analy[sz]e|verbose)\b", re.I)
