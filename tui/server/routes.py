@@ -302,7 +302,7 @@ async def validate_query(body: QueryRequest, service: ServiceDep, principal: Pri
         raise ApiError(
             413, ErrorType.CONTENTTOOLARGE, f"sql.query is longer than {service.settings.max_sql_bytes:,} bytes"
         )
-    names = await service.check_sql(body.sql.query)
+    names = await service.check_sql(body.sql.query, validate=True)
     return _json({"collections": [], "parameters": names})
 
 

@@ -242,9 +242,10 @@ class Service:
         await asyncio.to_thread(self.store.registry.insert, record)
         return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated, engine=engine)
 
-    async def check_sql(self, sql: str) -> list[str]:
+    async def check_sql(self, sql: str, *, validate: bool = False) -> list[str]:
         """Parse ``sql`` with the engine's parser and check its statement kind, never running
-        it: the names of its ``:name`` parameters, or a 400 saying what is wrong."""
+        it (``validate``: as thoroughly as the engine can, for ``POST /queries/validations``):
+        the names of its ``:name`` parameters, or a 400 saying what is wrong."""
         text, names = sqlparams.rewrite(sql, self.param_style(sql))
         try:
             derived = bool(find_calls(sql))
@@ -253,7 +254,7 @@ class Service:
         if derived:  # SQL over stored results runs on the derived engine, which checks it itself
             return list(dict.fromkeys(names))
         try:
-            await asyncio.to_thread(self.engine.check, text)
+            await asyncio.to_thread(self.engine.validate if validate else self.engine.check, text)
         except StatementNotAllowed as exc:
             raise invalid(exc.message) from None
         except SqlError as exc:
