@@ -734,6 +734,7 @@ class PostgresEngine(Engine):
         return postgres_adbc.AdbcExecution(
             self._adbc, conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
         )
+
     def validate(self, sql: str) -> str:
         """The kind check, then PostgreSQL's own parser and analyser: the statement is sent as
         an unnamed prepared statement (the protocol's Parse; nothing is executed) in a
