@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Cancelled, Engine, Execution, SqlError, typed_field
+from tui.engines.duckdb_types import arrow_type, lossless, restore
 
 #: rows per Arrow batch pulled from DuckDB (the store re-chunks them)
 BATCH_ROWS = 8192
@@ -67,6 +68,7 @@ class DuckDBExecution(Execution):
         # Until the reader exists (a blocking operator like ORDER BY or count(*) runs to the
         # end inside it), the schema is the one DuckDB reports from binding.
         self.schema = pa.schema([])
+        self._types: list[str] = []
 
     def _open(self) -> pa.RecordBatchReader | None:
         """Start streaming. Done lazily, on the query's own thread, so that ``cancel`` can
@@ -76,14 +78,19 @@ class DuckDBExecution(Execution):
             return None
         names, types = relation.columns, [str(t) for t in relation.types]
         try:
-            reader = relation.to_arrow_reader(BATCH_ROWS)
+            reader = lossless(relation, types).to_arrow_reader(BATCH_ROWS)
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise self._translate(exc) from None
         fields = [
-            typed_field(field.with_name(name), type_name, is_json=type_name == "JSON")
+            typed_field(
+                field.with_name(name).with_type(arrow_type(type_name, field.type)),
+                type_name,
+                is_json=type_name == "JSON",
+            )
             for field, name, type_name in zip(reader.schema, names, types, strict=True)
         ]
         self.schema = pa.schema(fields)
+        self._types = types
         return reader
 
     def _translate(self, exc: BaseException) -> Exception:
@@ -109,7 +116,8 @@ class DuckDBExecution(Execution):
             except (duckdb.Error, OSError, pa.ArrowException) as exc:
                 raise self._translate(exc) from None
             if batch.num_rows:
-                yield pa.RecordBatch.from_arrays(batch.columns, schema=self.schema)
+                columns = [restore(column, name) for column, name in zip(batch.columns, self._types, strict=True)]
+                yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
     def cancel(self) -> None:
         self._cancelled.set()
