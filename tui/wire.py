@@ -65,6 +65,7 @@ class ErrorType(str, Enum):
     SERVICEUNAVAILABLE = "SERVICEUNAVAILABLE"
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
+    NOTIMPLEMENTEDYET = "NOTIMPLEMENTEDYET"
 
 
 # ---------------------------------------------------------------------------------------------
