@@ -217,6 +217,10 @@ class QueryInfo(_Open):
     stats: QueryStats | None = None
     pagination: QueryPaginationInfo | None = None
     query_errors: list[QueryError] | None = None
+    #: folio, on ``DELETE`` only: the stored result was removed (``status`` stays the state it
+    #: ended in, one of Rockset's values), with ``message`` saying so
+    dropped: bool | None = None
+    message: str | None = None
 
 
 class QueryInfoResponse(_Open):

@@ -258,11 +258,23 @@ async def get_query(query_id: str, service: ServiceDep, principal: PrincipalDep)
 async def cancel_query(query_id: str, service: ServiceDep, principal: PrincipalDep) -> Response:
     record, live = service.lookup(principal, query_id)
     info = query_info(service, record, live)
+    was_running = live is not None
     record = await service.cancel_or_drop(record, live)
     info["status"] = record.status.value
     if record.status is QueryStatus.CANCELLED:
         info["expires_at"] = None
         info["pagination"] = None
+    # A finished query's result is removed. Its status stays the (valid) state it ended in, so
+    # Rockset's clients still read the answer; ``dropped`` and ``message`` say it is gone.
+    cancelled = was_running and record.status is QueryStatus.CANCELLED
+    dropped = record.status.is_final and not cancelled
+    info["dropped"] = dropped
+    if dropped:
+        info["expires_at"] = None
+        info["pagination"] = None
+        info["message"] = "the result was dropped: its pages are gone and the query id is no longer known"
+    elif cancelled:
+        info["message"] = "the query was cancelled"
     return _json({"data": info})
 
 
