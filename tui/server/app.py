@@ -23,6 +23,7 @@ from tui.server.fastpath import PageFastPath
 from tui.server.leniency import Leniency
 from tui.server.service import Service
 from tui.server.settings import ServiceSettings
+from tui.server.throttle import AuthThrottle
 from tui.wire import ErrorType
 
 
@@ -97,6 +98,7 @@ def create_app(
     )
     app.state.service = service
     app.state.keyring = keyring
+    app.state.auth_throttle = AuthThrottle(after=settings.auth_backoff_after, max_s=settings.auth_backoff_max_s)
     app.state.request_log = deque(maxlen=100_000)
     errors.install(app)
     app.include_router(routes.router)
@@ -109,7 +111,9 @@ def create_app(
     app.include_router(unimplemented.router)
 
     if settings.page_fast_path:
-        app.add_middleware(PageFastPath, service=service, keyring=keyring, state=app.state)
+        app.add_middleware(
+            PageFastPath, service=service, keyring=keyring, throttle=app.state.auth_throttle, state=app.state
+        )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.record_requests:
         app.add_middleware(RequestLog, log=app.state.request_log)

@@ -18,10 +18,11 @@ from starlette.responses import Response
 
 from tui.engines import params as sqlparams
 from tui.engines.base import ParameterError
-from tui.server.auth import Principal
+from tui.server.auth import Principal, key_digest
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
 from tui.server.service import PageSlice, Service
+from tui.server.throttle import AuthThrottle, retry_after
 from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
 from tui.wire import (
@@ -54,14 +55,30 @@ async def get_service(request: Request) -> Service:
 
 
 async def authenticate(request: Request) -> Principal:
-    principal = request.app.state.keyring.authenticate(request.headers.get("authorization"))
+    """The caller's principal; 401 without a valid key, 429 while its address is backing off
+    after repeated failures (tui.server.throttle)."""
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client else ""
+    hex_digest = key_digest(request.headers.get("authorization"))
+    wait_s = throttle.wait_s(address, hex_digest)
+    if wait_s > 0:
+        raise ApiError(
+            429,
+            ErrorType.RATELIMITEXCEEDED,
+            f"too many failed API key attempts from {address}; try again in {retry_after(wait_s)} s",
+            headers={"Retry-After": retry_after(wait_s)},
+        )
+    principal = request.app.state.keyring.principal(hex_digest)
     if principal is None:
+        throttle.failed(address)
         raise ApiError(
             401,
             ErrorType.AUTHEXCEPTION,
             "missing or invalid API key: send 'Authorization: ApiKey <key>'",
             headers={"WWW-Authenticate": "ApiKey"},
         )
+    assert hex_digest is not None
+    throttle.succeeded(address, hex_digest)
     return principal
 
 
