@@ -15,13 +15,10 @@ from tests.commands.cli_helpers import assert_one_line_error
 COMMANDS = ["", "serve", "export", "rest", "queries"]
 
 
-def help_codes(cli, command: str) -> set[int]:
+def listed(capsys, cli, command: str) -> set[int]:
+    """The exit codes ``folio COMMAND --help`` names."""
     with pytest.raises(SystemExit):
         cli(*([command] if command else []), "--help")
-
-
-def listed(capsys, cli, command: str) -> set[int]:
-    help_codes(cli, command)
     text = " ".join(capsys.readouterr().out.split())
     assert "exit codes:" in text, f"folio {command} --help lists no exit codes"
     section = text.split("exit codes:", 1)[1]

@@ -95,3 +95,27 @@ def test_real_routes_keep_their_answers_next_to_the_catch_all(live_service):
         assert wrong_method.json()["type"] == "METHODNOTALLOWED"
         for path in ("/v2/other", "/v1/orgs/self/no-such-resource", f"{Q}/x/y/z"):
             assert http.get(path).status_code == 404  # not a Rockset endpoint: not found
+
+
+async def test_a_real_route_added_before_the_catch_all_takes_precedence():
+    """How later Rockset routes (workspaces, lambdas) join: included before the catch-all,
+    they answer; another method on their path is 405, not 501."""
+    from fastapi import APIRouter, FastAPI
+
+    from tui.server import errors, unimplemented
+
+    catalog = APIRouter()
+
+    @catalog.get("/v1/orgs/self/ws")
+    async def list_workspaces() -> dict:
+        return {"data": []}
+
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(catalog)
+    app.include_router(unimplemented.router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        assert (await http.get("/v1/orgs/self/ws")).json() == {"data": []}
+        wrong = await http.post("/v1/orgs/self/ws", json={})
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+        assert (await http.get("/v1/orgs/self/ws/commons")).status_code == 501
