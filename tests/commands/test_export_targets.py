@@ -55,7 +55,7 @@ def test_a_fifo_is_written_through_not_replaced(live_service, tmp_path):
     fifo = tmp_path / "rows.csv"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     code, _, err = finish(folio(live_service, SQL, "-o", str(fifo), "-q", cwd=tmp_path))
     reader.join(timeout=60)
