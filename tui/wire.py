@@ -216,6 +216,8 @@ class QueryInfo(_Open):
     stats: QueryStats | None = None
     pagination: QueryPaginationInfo | None = None
     query_errors: list[QueryError] | None = None
+    #: folio extension: the query whose stored result this one was computed from
+    derived_from: str | None = None
 
 
 class QueryInfoResponse(_Open):
@@ -224,6 +226,19 @@ class QueryInfoResponse(_Open):
 
 class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
+
+
+class FindData(_Open):
+    """folio extension: the answer of ``GET /queries/{id}/find``."""
+
+    match: int | None = None
+    column: str | None = None
+    scanned_to: int
+    done: bool
+
+
+class FindResponse(_Open):
+    data: FindData
 
 
 class ErrorModel(_Open):

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
 from tui.engines.base import Engine
-from tui.server import errors, routes
+from tui.server import errors, explore_routes, routes
 from tui.server.auth import Keyring
 from tui.server.errors import ApiError, error_response
 from tui.server.fastpath import PageFastPath
@@ -99,6 +99,7 @@ def create_app(
     app.state.request_log = deque(maxlen=100_000)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(explore_routes.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:

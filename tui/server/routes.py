@@ -144,6 +144,7 @@ def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) ->
         "stats": _stats(record, live),
         "pagination": {"start_cursor": service.cursor(record, 0)} if status is QueryStatus.COMPLETED else None,
         "query_errors": errors,
+        "derived_from": record.derived_from,
     }
 
 
@@ -181,7 +182,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     timeout_s = min(limit_s, timeout_ms / 1000) if timeout_ms is not None else limit_s
     try:
         values = sqlparams.coerce_all((p.name, p.type, p.value) for p in body.sql.parameters or [])
-        sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
+        sqlparams.bind(body.sql.query, values, service.param_style(body.sql.query))  # missing names → 400 now
     except ParameterError as exc:
         raise invalid(exc.message) from None
 

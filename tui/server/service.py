@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from tui.engines.base import Engine, field_type_name
 from tui.server.auth import Principal
+from tui.server.derived import DerivedEngine, DerivedError, StoredResult, check_reading, find_calls
 from tui.server.errors import ApiError, invalid, not_found
 from tui.server.runner import LiveQuery, Runner
 from tui.server.settings import ServiceSettings
@@ -91,6 +92,7 @@ class Service:
         # holds one chunk's JSON while it works.
         self._renderer = ThreadPoolExecutor(2, thread_name_prefix="folio-render")
         self._sweeper: asyncio.Task | None = None
+        self._derived: DerivedEngine | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -102,6 +104,8 @@ class Service:
             self._sweeper.cancel()
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
+        if self._derived is not None:
+            self._derived.close()
         self.store.close()
 
     async def _sweep_forever(self) -> None:
@@ -116,8 +120,52 @@ class Service:
 
     # -- queries ----------------------------------------------------------------------------
 
+    @property
+    def derived(self) -> DerivedEngine:
+        """The DuckDB that runs queries over stored results (made on first use)."""
+        if self._derived is None:
+            self._derived = DerivedEngine(
+                self.settings.store_dir / "spill", memory_limit=self.settings.derived_memory_limit
+            )
+        return self._derived
+
+    def param_style(self, sql: str) -> str:
+        """How ``sql``'s parameters are written for the engine that will run it."""
+        try:
+            return self.derived.param_style if find_calls(sql) else self.engine.param_style
+        except DerivedError:
+            return self.engine.param_style  # submit() reports the malformed call
+
+    def stored_result(self, principal: Principal, query_id: str) -> StoredResult:
+        """The stored rows of ``query_id`` for a query over them: only the caller's org's,
+        COMPLETED and unexpired; anything else is the same not-found error, so another org's
+        ids cannot be told from unknown ones."""
+        record = self.store.registry.get(query_id, principal.org)
+        index = None
+        if (
+            record is not None
+            and record.status is QueryStatus.COMPLETED
+            and (record.expires_at is None or record.expires_at > self.clock())
+        ):
+            index = self.store.index(record)
+        if record is None or index is None:
+            raise ApiError(
+                404,
+                ErrorType.NOTFOUND,
+                f"result('{query_id}'): no completed, unexpired result of that query in this org",
+                query_id=None,
+            )
+        return StoredResult(query_id, self.store.path(record), index)
+
     async def submit(
-        self, principal: Principal, sql: str, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
+        self,
+        principal: Principal,
+        sql: str,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float,
+        unpaginated: bool,
+        derived_from: str | None = None,
     ) -> LiveQuery:
         if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
             raise ApiError(
@@ -127,6 +175,17 @@ class Service:
                 "wait for some to finish or cancel them",
                 headers={"Retry-After": "1"},
             )
+        engine = None
+        try:
+            calls = find_calls(sql)
+            if calls:
+                check_reading(sql)
+        except DerivedError as exc:
+            raise invalid(exc.message, line=exc.line, column=exc.column) from None
+        if calls:
+            sources = {call.query_id: self.stored_result(principal, call.query_id) for call in calls}
+            engine = self.derived.bind(sql, calls, sources)
+            derived_from = derived_from or calls[0].query_id
         try:
             self.store.check_room()
         except QuotaExceeded as exc:
@@ -139,10 +198,11 @@ class Service:
             status=QueryStatus.QUEUED,
             directory=self.store.new_directory_name(),
             submitted_at=self.clock(),
+            derived_from=derived_from,
         )
         # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
         await asyncio.to_thread(self.store.registry.insert, record)
-        return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
+        return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated, engine=engine)
 
     def lookup(self, principal: Principal, query_id: str) -> tuple[QueryRecord, LiveQuery | None]:
         """The query ``query_id`` if ``principal`` may see it; another org's query is

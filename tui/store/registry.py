@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS queries (
     file_count   INTEGER,
     elapsed_ms   INTEGER,
     error        TEXT,
-    columns      TEXT
+    columns      TEXT,
+    derived_from TEXT
 );
 CREATE INDEX IF NOT EXISTS queries_org ON queries (org, submitted_at);
 CREATE INDEX IF NOT EXISTS queries_expiry ON queries (expires_at);
@@ -72,6 +73,8 @@ class QueryRecord:
     error: dict[str, Any] | None = None
     #: column_fields of the result: [{"name", "type"}]
     columns: list[dict[str, str]] | None = field(default=None)
+    #: the query whose stored result this one reads (``result('<id>')``, profile, frequency)
+    derived_from: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         # not dataclasses.asdict: it deep-copies every value only for them to be re-encoded
@@ -99,6 +102,13 @@ _COLUMNS = [f.name for f in fields(QueryRecord)]
 _FINISHED_CACHE = 4096
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns later versions introduced to a registry an older folio created."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+    if "derived_from" not in present:
+        db.execute("ALTER TABLE queries ADD COLUMN derived_from TEXT")
+
+
 class Registry:
     """Writes go through one connection, reads through another.
 
@@ -115,6 +125,7 @@ class Registry:
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._writer.execute("PRAGMA synchronous=FULL")
         self._writer.executescript(_SCHEMA)
+        _migrate(self._writer)
         self._lock = threading.Lock()  # the reading connection's
         self._db = self._connect(path)
         # Queries in a final state change only by being deleted, and every page request looks
