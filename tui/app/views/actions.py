@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 #: How long starting a derived query waits for it to finish (as a run from the editor does).
 RUN_WAIT_MS = 50
-_FROM = re.compile(r"\bFROM\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w.]*)(?!\s*\()", re.I)
+_FROM = re.compile(r"\bFROM\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w.]*)(?![\w.]|\s*\()", re.I)
 
 
 def root_label(sql: str, query_id: str) -> str:
@@ -177,6 +177,8 @@ class ExploreActions:
     def on_view_started(self, message: ViewStarted) -> None:
         view, result = message.view, message.result
         status = status_name(result.status) or "COMPLETED"
+        grid = self.grid
+        column = grid.columns[grid.cursor_col][0] if grid.columns else None
         self._leave_top()
         if view.replaces:
             self._stop(self.views.pop())
@@ -206,6 +208,10 @@ class ExploreActions:
             view.record.elapsed_ms = int(result.elapsed_ms) if result.elapsed_ms else None
         if view.kind == ViewKind.PROFILE and view.place.cursor_row and result.total is not None:
             self.grid.move_cursor(view.place.cursor_row)
+        names = [name for name, _ in grid.columns]
+        if view.data and column in names:
+            # the same rows, fewer or in another order: stay on the column the user was on
+            grid.move_cursor(column=names.index(column))
         self._show_path()
         self._update_status()
         self.refresh_queries()

@@ -26,8 +26,9 @@ from tui.app.views.messages import (
 from tui.app.views.sql import ROW_COLUMN
 from tui.app.views.stack import GridPlace
 
-#: pages kept with a view the user left (the ones on screen): enough to draw it again at once
-PLACE_PAGES = 3
+#: pages kept with a view the user left (the ones on screen and next to them): enough to draw
+#: it again at once, and few enough that a deep stack of views holds little
+PLACE_PAGES = 4
 
 
 class ExploreGrid(ResultsGrid):
@@ -136,13 +137,14 @@ class ExploreGrid(ResultsGrid):
     def place(self) -> GridPlace:
         """Where the user is: cursor, scroll, and the pages on screen (so coming back draws
         at once, before any page is fetched again)."""
-        first, end = self._visible_rows()
-        indexes = list(self.cache.page_range(first, max(end, first + 1)))[:PLACE_PAGES]
+        # the pages the grid wants where it is (those on screen and the ones next to them), so
+        # coming back fetches nothing
+        indexes = sorted(self.wanted_pages())[:PLACE_PAGES]
         rows: list[dict] = []
         start = indexes[0] * self.page_size if indexes else 0
-        for index in indexes:
+        for expected, index in enumerate(indexes, start=indexes[0] if indexes else 0):
             page = self.cache.page(index)
-            if page is None or not page.complete:
+            if index != expected or page is None or not page.complete:
                 break
             rows.extend(page.rows)
         saved = RowPage(offset=start, rows=rows, columns=list(self.columns), total=self.total) if rows else None
