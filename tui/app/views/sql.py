@@ -17,7 +17,8 @@ from typing import Any
 ROW_COLUMN = "folio_row"
 
 _STRING_TYPE = re.compile(r"^(VARCHAR|TEXT|STRING|CHAR|BPCHAR|NAME)\b", re.I)
-_INTEGER_TYPE = re.compile(r"^U?(TINY|SMALL|BIG)?INT(EGER)?\d*$", re.I)
+_INTEGER_TYPE = re.compile(r"^U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?\d*$", re.I)
+_INTEGER_TEXT = re.compile(r"^-?\d+$")
 _ISO_DURATION = re.compile(
     r"^(?P<sign>-)?P(?:(?P<years>[\d.]+)Y)?(?:(?P<months>[\d.]+)M)?(?:(?P<weeks>[\d.]+)W)?(?:(?P<days>[\d.]+)D)?"
     r"(?:T(?:(?P<hours>[\d.]+)H)?(?:(?P<minutes>[\d.]+)M)?(?:(?P<seconds>[\d.]+)S)?)?$"
@@ -54,7 +55,11 @@ def literal(value: Any, type_name: str) -> str:
     upper = type_name.upper()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int) and _INTEGER_TYPE.match(type_name):
+    if _INTEGER_TYPE.match(type_name) and (
+        isinstance(value, int) or (isinstance(value, str) and _INTEGER_TEXT.match(value))
+    ):
+        # an integer as a plain literal (a huge one arrives as text): the stored column may be
+        # a DECIMAL(38,0) rather than the HUGEINT the query reported
         return str(value)
     if isinstance(value, str) and is_string_type(type_name):
         return quote_string(value)
