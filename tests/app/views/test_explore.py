@@ -289,3 +289,152 @@ async def test_show_the_row_in_the_original(service, make_app):
             await settle(pilot)
             assert app.grid.cursor_row == event
             assert app.grid.current_row()["event_id"] == event
+
+
+async def test_a_slow_derived_query_shows_running_and_f7_cancels_it(service, make_app):
+    from textual.widgets import Input
+
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            await pilot.press("backslash")
+            await until(pilot, lambda: app.screen.query("#expression"))
+            # a condition that takes minutes: the view opens running
+            slow = "event_id >= (SELECT count(*) FROM range(1000000) a, range(1000000) b)"
+            app.screen.query_one(Input).value = slow
+            await pilot.press("enter")
+            await until(pilot, lambda: len(app.views) == 2)
+            assert app.current.status in ("QUEUED", "RUNNING")
+            assert "▶" in status_text(app) and "F7 cancel" in status_text(app)
+            assert app.grid.running
+            derived = app.current.query_id
+            await pilot.press("f7")
+            await until(pilot, lambda: app.current.status == "CANCELLED")
+            info = await client.info(derived)
+            assert info.status.value == "CANCELLED"
+            await pilot.press("backspace")
+            await until(pilot, lambda: len(app.views) == 1)
+            assert app.grid.total == 1000
+
+
+async def test_leaving_a_running_view_cancels_its_query(service, make_app):
+    from textual.widgets import Input
+
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            await pilot.press("backslash")
+            await until(pilot, lambda: app.screen.query("#expression"))
+            app.screen.query_one(Input).value = "event_id >= (SELECT count(*) FROM range(1000000) a, range(1000000) b)"
+            await pilot.press("enter")
+            await until(pilot, lambda: len(app.views) == 2)
+            derived = app.current.query_id
+            await pilot.press("backspace")
+            await until(pilot, lambda: len(app.views) == 1)
+            await settle(pilot)
+
+            async def cancelled() -> bool:
+                return (await client.info(derived)).status.value == "CANCELLED"
+
+            for _ in range(100):
+                if await cancelled():
+                    break
+                await pilot.pause(0.05)
+            assert await cancelled()
+            assert "COMPLETED" in status_text(app)  # the status is the parent's again
+
+
+async def test_a_long_find_continues_where_the_scan_stopped(tmp_path, fake_clock, make_app):
+    from tests.app.conftest import running_service
+
+    async with running_service(tmp_path / "store", clock=fake_clock, find_scan_rows=100, chunk_rows=64) as service:
+        async with service.client() as client:
+            app = make_app(client)
+            async with app.run_test(size=SIZE) as pilot:
+                await open_events(pilot)
+                await pilot.press("slash")
+                await until(pilot, lambda: app.screen.query("#find-text"))
+                await pilot.press(*'"row" 987')
+                await pilot.press("enter")
+                await until(pilot, lambda: app.grid.cursor_row == 987)
+                finds = [path for method, path, _ in service.requests if path.endswith("/find")]
+                assert len(finds) > 1  # a bounded scan a request: asked again from where it stopped
+                await pilot.press("n")
+                await until(pilot, lambda: "no match" in status_text(app))
+
+
+async def test_a_bad_regex_is_said_in_the_status(service, make_app):
+    from textual.widgets import Checkbox, Input
+
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            await pilot.press("slash")
+            await until(pilot, lambda: app.screen.query("#find-text"))
+            app.screen.query_one("#find-regex", Checkbox).value = True
+            app.screen.query_one("#find-text", Input).value = "row ("
+            app.screen.query_one("#find-text", Input).focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: "✗ find" in status_text(app))
+            assert app.grid.cursor_row == 0
+
+
+async def test_find_in_one_column_only(service, make_app):
+    from textual.widgets import Checkbox, Input
+
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            await to_column(pilot, "event_id")
+            await pilot.press("slash")
+            await until(pilot, lambda: app.screen.query("#find-text"))
+            app.screen.query_one("#find-column", Checkbox).value = True
+            app.screen.query_one("#find-text", Input).value = "12"
+            app.screen.query_one("#find-text", Input).focus()
+            await pilot.press("enter")
+            # 12 in event_id (the amount of row 10 is 12.5, in another column)
+            await until(pilot, lambda: app.grid.cursor_row == 12)
+            assert app.grid.columns[app.grid.cursor_col][0] == "event_id"
+
+
+async def test_keys_are_in_the_footer_help_and_palette(service, make_app):
+    from textual.widgets import Footer
+
+    from tui.app.help import SECTIONS
+
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=(160, 30)) as pilot:
+            await open_events(pilot)
+            footer_keys = {binding.key for (_, binding, enabled, _) in app.active_bindings.values() if binding.show}
+            assert {"slash", "s", "f", "F", "backspace"} <= footer_keys
+            assert app.query_one(Footer)
+            explore = dict(next(rows for title, rows in SECTIONS if title.startswith("Exploring")))
+            assert {"/  n  N", "s  S", "f", "\\", "F", "i", "o", "backspace"} == set(explore)
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            for title in ("Find", "Sort ascending", "Filter by cell", "Frequency table", "Profile", "Back"):
+                assert title in titles
+
+
+async def test_derived_results_appear_under_their_parent_in_the_sidebar(service, make_app):
+    from tests.app.helpers import sidebar_text
+
+    async with service.client() as client:
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await open_events(pilot)
+            await to_column(pilot, "kind")
+            await pilot.press("f")
+            await view_done(pilot, 2)
+            app.refresh_queries()
+            await settle(pilot)
+            lines = sidebar_text(app).splitlines()
+            root, derived = app.views.views[0].query_id[:8], app.current.query_id[:8]
+            root_line = next(i for i, line in enumerate(lines) if root in line)
+            derived_line = next(i for i, line in enumerate(lines) if derived in line)
+            assert derived_line > root_line
+            assert lines[derived_line].startswith("└ ")
