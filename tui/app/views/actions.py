@@ -177,6 +177,12 @@ class ExploreActions:
     def on_view_started(self, message: ViewStarted) -> None:
         view, result = message.view, message.result
         status = status_name(result.status) or "COMPLETED"
+        if view.parent is not None and view.parent not in self.views.views:
+            # the user went back past the view it was derived from while it started
+            if status in RUNNING_STATES:
+                self.drop_query(result.query_id)
+            self._update_status()
+            return
         grid = self.grid
         column = grid.columns[grid.cursor_col][0] if grid.columns else None
         self._leave_top()
