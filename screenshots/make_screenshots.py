@@ -125,9 +125,9 @@ async def main(rows: int) -> None:
 
         async def frequency(pilot) -> None:
             await run_demo(pilot)
-            await on_column(pilot, "country")
+            await on_column(pilot, "tags")
             await derived(pilot, "F", depth=2)
-            await pilot.press("down", "down")
+            await pilot.press("down")
 
         async def profile(pilot) -> None:
             await run_demo(pilot)

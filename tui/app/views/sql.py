@@ -111,13 +111,23 @@ def equals(column: str, type_name: str, value: Any) -> str:
     return f"{quote_ident(column)} = {literal(value, type_name)}"
 
 
+def is_nested_type(type_name: str) -> bool:
+    """A list, array, struct, map or union (shown, and counted by a frequency table, as JSON)."""
+    name = type_name.strip().upper()
+    return name.endswith("]") or name.startswith(("STRUCT", "MAP", "UNION", "LIST"))
+
+
 def text_equals(column: str, type_name: str, text: str | None) -> str:
-    """The predicate "``column`` renders as ``text``" (a frequency table's value label)."""
+    """The predicate "``column`` reads as ``text``" (a frequency table's value label: DuckDB's
+    text of the value, JSON for a nested one, as the service writes it)."""
+    name = quote_ident(column)
     if text is None:
-        return f"{quote_ident(column)} IS NULL"
+        return f"{name} IS NULL"
     if is_string_type(type_name):
-        return f"{quote_ident(column)} = {quote_string(text)}"
-    return f"CAST({quote_ident(column)} AS VARCHAR) = {quote_string(text)}"
+        return f"{name} = {quote_string(text)}"
+    if is_nested_type(type_name):
+        return f"CAST(to_json({name}) AS VARCHAR) = {quote_string(text)}"
+    return f"CAST({name} AS VARCHAR) = {quote_string(text)}"
 
 
 def in_range(column: str, low: str, high: str) -> str:
