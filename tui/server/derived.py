@@ -58,8 +58,10 @@ class ResultCall:
 def find_calls(sql: str) -> list[ResultCall]:
     """Every call of ``result``/``result_rows`` in ``sql``, in order.
 
-    Raises :class:`DerivedError` for a call whose argument is not one string literal (the id
-    must be known before the query runs: it decides which stored chunks it reads).
+    Only calls whose first argument is a string literal are ours (the id must be known before
+    the query runs: it decides which stored chunks it reads); a name followed by anything else
+    is left alone (a CTE or alias called ``result`` with a column list). Raises
+    :class:`DerivedError` for a call with a literal and more arguments.
     """
     lowered = sql.lower()
     if RESULT not in lowered:  # the common case costs a substring test, not a tokenizer pass
@@ -80,9 +82,10 @@ def find_calls(sql: str) -> list[ResultCall]:
         if i > 0 and texts[i - 1] == ".":
             continue  # schema.result(...): someone else's function
         name = texts[i].lower()
-        literal = texts[i + 2] if i + 2 < len(tokens) else ""
+        if i + 2 >= len(tokens) or tokens[i + 2][1] != duckdb.token_type.string_const:
+            continue  # not ours: ``WITH result(a) AS …``, ``t AS result(a, b)``
         closing = texts[i + 3] if i + 3 < len(tokens) else ""
-        match = _STRING.match(literal) if tokens[i + 2][1] == duckdb.token_type.string_const else None
+        match = _STRING.match(texts[i + 2])
         if match is None or closing != ")":
             raise DerivedError(
                 f"{name}() takes one argument, a query id as a string literal: {name}('<query_id>')",
@@ -224,6 +227,7 @@ class BoundQuery(Engine):
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         del sql  # the statement was bound (and rewritten) when the query was submitted
         text, values = sqlparams.bind(self.sql, params, self.param_style)
+        check_reading(text)  # again, on exactly what runs: the engine is shared by every org
         cursor = self._engine.cursor()
         try:
             for call, name in zip(self._calls, self._names, strict=True):

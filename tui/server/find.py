@@ -15,9 +15,11 @@ does not turn ten million integers into strings.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,6 +50,7 @@ class FindAnswer:
     done: bool
 
 
+_JSON_PUNCTUATION = frozenset('{}[]":,\\')
 _DIGITS = frozenset("0123456789-")
 _FLOAT = frozenset("0123456789-+.eEinfINFaA")
 _TEMPORAL = frozenset("0123456789-:.TZ ")
@@ -73,7 +76,9 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
     if pa.types.is_dictionary(type_):
         array = array.dictionary_decode()
         type_ = array.type
-    if is_json_field(field) or pa.types.is_string(type_) or pa.types.is_large_string(type_):
+    if is_json_field(field):
+        return pa.array([_compact_json(v) for v in array.to_pylist()], pa.string())
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return array.cast(pa.string())
     if pa.types.is_boolean(type_):
         return pc.if_else(array, pa.scalar("true"), pa.scalar("false"))
@@ -94,6 +99,16 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
     unquoted = pc.utf8_slice_codeunits(fragments, 1, -1)
     text = pc.if_else(pc.fill_null(quoted, False), unquoted, fragments)
     return pc.if_else(array.is_valid(), text, pa.scalar(None, pa.string()))
+
+
+def _compact_json(text: str | None) -> str | None:
+    """A JSON document as the grid shows it (compact, as the client re-serializes it)."""
+    if text is None:
+        return None
+    try:
+        return orjson.dumps(orjson.loads(text)).decode()
+    except orjson.JSONDecodeError:
+        return text
 
 
 class Finder:
@@ -120,23 +135,57 @@ class Finder:
                 raise FindError(f"invalid regular expression: {exc}") from None
             self.searchable = self.columns
         else:
-            needle = set(request.text) if request.case else set(request.text.lower()) | set(request.text.upper())
-            self.searchable = [i for i in self.columns if _could_match(index.schema.field(i).type, needle)]
+            self.searchable = [
+                i for i in self.columns if _could_match(index.schema.field(i).type, request.text, request.case)
+            ]
+        #: search nested values by their keys and scalars first (see _leaves_may_match): only
+        #: for plain text that cannot span JSON punctuation or be part of a literal null/true/false
+        lowered = request.text.lower()
+        self._by_leaves = not (
+            request.regex
+            or set(request.text) & _JSON_PUNCTUATION
+            or any(lowered in literal for literal in ("null", "true", "false"))
+        )
+
+    def _match(self, text: pa.Array) -> pa.Array:
+        """Which of ``text`` contain the searched text (null for null)."""
+        request = self.request
+        if request.regex:
+            return pc.match_substring_regex(text, request.text, ignore_case=not request.case)
+        if request.case or request.text.lower() == request.text.upper():
+            return pc.match_substring(text, request.text)
+        # Arrow's case-insensitive search is a regular expression, ten times slower than
+        # lowering the text and searching the lowered needle (and ASCII lowering is cheaper still)
+        lowered = pc.ascii_lower(text) if request.text.isascii() else pc.utf8_lower(text)
+        return pc.match_substring(lowered, request.text.lower())
 
     def _matches(self, batch: pa.RecordBatch) -> tuple[pa.Array | None, list[tuple[int, pa.Array]]]:
         """Per row: does any searched column match; and each column's own mask."""
         masks: list[tuple[int, pa.Array]] = []
         any_mask = None
         for i in self.searchable:
-            text = cell_texts(batch.column(i), self.index.schema.field(i))
-            if self.request.regex:
-                mask = pc.match_substring_regex(text, self.request.text, ignore_case=not self.request.case)
-            else:
-                mask = pc.match_substring(text, self.request.text, ignore_case=not self.request.case)
-            mask = pc.fill_null(mask, False)
+            field, column = self.index.schema.field(i), batch.column(i)
+            if self._by_leaves and pa.types.is_nested(field.type) and not self._leaves_may_match(column):
+                continue
+            mask = pc.fill_null(self._match(cell_texts(column, field)), False)
             masks.append((i, mask))
             any_mask = mask if any_mask is None else pc.or_(any_mask, mask)
         return any_mask, masks
+
+    def _leaves_may_match(self, array: pa.Array) -> bool:
+        """Could the JSON text of any value of nested ``array`` contain the text? Without
+        JSON punctuation in the text, a match lies inside one key or one scalar, so the keys
+        and the scalars are searched, not the JSON of every value (ten times the work)."""
+        for leaf, field in _leaves(array, pa.field("", array.type)):
+            if field is None:  # a key name
+                if self._match(leaf).as_py():
+                    return True
+            elif (
+                _could_match(field.type, self.request.text, self.request.case)
+                and pc.any(pc.fill_null(self._match(cell_texts(leaf, field)), False)).as_py()
+            ):
+                return True
+        return False
 
     def run(self) -> FindAnswer:
         starts, chunks = self.index.snapshot()
@@ -189,9 +238,31 @@ class Finder:
         return pa.ipc.open_file(pa.memory_map(str(self.directory / chunk.name), "r")).get_batch(0)
 
 
-def _could_match(type_: pa.DataType, needle: set[str]) -> bool:
+def _could_match(type_: pa.DataType, text: str, case: bool) -> bool:
     alphabet = _alphabet(type_)
-    return alphabet is None or needle <= alphabet
+    if alphabet is None:
+        return True
+    if case:
+        return set(text) <= alphabet
+    return all(c in alphabet or c.lower() in alphabet or c.upper() in alphabet for c in set(text))
+
+
+def _leaves(array: pa.Array, field: pa.Field) -> Iterator[tuple[pa.Array | pa.Scalar, pa.Field | None]]:
+    """The scalar arrays inside nested ``array`` (with their fields), and its key names (as
+    string scalars, field ``None``)."""
+    type_ = array.type
+    if pa.types.is_struct(type_):
+        for child_field, child in zip(type_, array.flatten(), strict=True):
+            yield pa.scalar(child_field.name), None
+            yield from _leaves(child, child_field)
+    elif pa.types.is_map(type_):
+        keys, items = array.flatten().flatten()
+        yield from _leaves(keys, type_.key_field)
+        yield from _leaves(items, type_.item_field)
+    elif pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
+        yield from _leaves(array.flatten(), type_.value_field)
+    else:
+        yield array, field
 
 
 def _first(mask: pa.Array | None, *, last: bool) -> int | None:

@@ -32,6 +32,15 @@ def _is_number(type_: pa.DataType) -> bool:
     return pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_)
 
 
+def _is_decimal_text(field: pa.Field) -> bool:
+    """A number an engine stored as its exact text (PostgreSQL ``numeric``): profiled and
+    binned by its value, not as a string."""
+    type_name = field_type_name(field).lower()
+    return (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)) and type_name.startswith(
+        ("numeric", "decimal")
+    )
+
+
 def _is_time(type_: pa.DataType) -> bool:
     return pa.types.is_timestamp(type_) or pa.types.is_date(type_)
 
@@ -59,13 +68,17 @@ def profile_sql(query_id: str, schema: pa.Schema) -> str:
     for k, field in enumerate(schema):
         col, type_ = ident(field.name), field.type
         aggregates += [f"count({col}) AS c{k}", f"approx_count_distinct({col}) AS d{k}"]
-        if _orderable(type_):
+        decimal_text = _is_decimal_text(field)
+        value = f"TRY_CAST({col} AS DOUBLE)" if decimal_text else col
+        if decimal_text:  # the exact text of the smallest and largest value
+            aggregates += [f"arg_min({col}, {value}) AS lo{k}", f"arg_max({col}, {value}) AS hi{k}"]
+        elif _orderable(type_):
             aggregates += [f"{_text(f'min({col})', type_)} AS lo{k}", f"{_text(f'max({col})', type_)} AS hi{k}"]
         else:
             aggregates += [f"NULL::VARCHAR AS lo{k}", f"NULL::VARCHAR AS hi{k}"]
-        if _is_number(type_):
-            aggregates.append(f"avg({col}::DOUBLE) AS m{k}")
-            aggregates += [f"approx_quantile({col}, {q})::VARCHAR AS q{k}_{int(q * 100)}" for q in (0.25, 0.5, 0.75)]
+        if _is_number(type_) or decimal_text:
+            aggregates.append(f"avg({value}::DOUBLE) AS m{k}")
+            aggregates += [f"approx_quantile({value}, {q})::VARCHAR AS q{k}_{int(q * 100)}" for q in (0.25, 0.5, 0.75)]
             quantiles = f"q{k}_25, q{k}_50, q{k}_75"
         else:
             aggregates.append(f"NULL::DOUBLE AS m{k}")
@@ -91,7 +104,7 @@ def frequency_sql(query_id: str, field: pa.Field) -> str:
     times in about :data:`BINS` bins of a round width, ordered by bin; other values by count."""
     source = f"result({literal(query_id)})"
     col, type_ = ident(field.name), field.type
-    if _is_number(type_):
+    if _is_number(type_) or _is_decimal_text(field):
         return _numeric_bins(source, col, integral=pa.types.is_integer(type_))
     if _is_time(type_):
         return _time_bins(source, col, type_)
@@ -109,7 +122,7 @@ def _numeric_bins(source: str, col: str, *, integral: bool) -> str:
     # the bounds as text: no more decimals than the step has, integers without any
     fmt = "CASE WHEN digits = 0 THEN round({x})::HUGEINT::VARCHAR ELSE round({x}, digits)::VARCHAR END"
     return f"""
-WITH src AS (SELECT {col}::DOUBLE AS x FROM {source}),
+WITH src AS (SELECT TRY_CAST({col} AS DOUBLE) AS x FROM {source}),
 b AS MATERIALIZED (
     SELECT min(x) FILTER (WHERE isfinite(x)) AS lo, max(x) FILTER (WHERE isfinite(x)) AS hi FROM src),
 r AS MATERIALIZED (

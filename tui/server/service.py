@@ -21,7 +21,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from tui.engines.base import Engine, field_type_name
+from tui.engines import params as sqlparams
+from tui.engines.base import Engine, ParameterError, SqlError, field_type_name
 from tui.server.auth import Principal
 from tui.server.derived import DerivedEngine, DerivedError, StoredResult, check_reading, find_calls
 from tui.server.errors import ApiError, invalid, not_found
@@ -178,10 +179,12 @@ class Service:
         engine = None
         try:
             calls = find_calls(sql)
-            if calls:
-                check_reading(sql)
-        except DerivedError as exc:
+            if calls:  # checked with the parameters bound, as DuckDB will parse it
+                check_reading(sqlparams.bind(sql, params, self.derived.param_style)[0])
+        except (DerivedError, ParameterError) as exc:
             raise invalid(exc.message, line=exc.line, column=exc.column) from None
+        except SqlError as exc:
+            raise ApiError(400, ErrorType.QUERY_ERROR, exc.message, line=exc.line, column=exc.column) from None
         if calls:
             sources = {call.query_id: self.stored_result(principal, call.query_id) for call in calls}
             engine = self.derived.bind(sql, calls, sources)
