@@ -22,8 +22,15 @@ def test_the_path_reads_the_data_views_and_a_summary_only_on_top():
     frequency = View(ViewKind.FREQUENCY, "frequency of amount", query_id="q2")
     stack.push(frequency)
     assert stack.path() == "_events › country = 'US' › frequency of amount"
-    stack.push(View(ViewKind.SORT, "sorted by amount ↓", query_id="q3", rows_of=root))
-    assert stack.path() == "_events › country = 'US' › sorted by amount ↓"
+    frequency.parent = country
+    stack.push(View(ViewKind.FILTER, "amount in [10, 20)", query_id="q3", rows_of=root, parent=country))
+    assert stack.path() == "_events › country = 'US' › amount in [10, 20)"
+    stack.pop()
+    profile = View(ViewKind.PROFILE, "profile", query_id="q4", parent=frequency)
+    stack.push(profile)
+    stack.push(View(ViewKind.FILTER, "type = 'VARCHAR'", query_id="q5", parent=profile))
+    # a profile of the frequency table, filtered: each summary is in the path, as it was derived
+    assert stack.path() == "_events › country = 'US' › frequency of amount › profile › type = 'VARCHAR'"
     assert stack.data_under(frequency) is country
     assert stack.find("q2") is frequency
 

@@ -368,7 +368,9 @@ class ExploreActions:
         top = self.views.top
         if top is None or top.kind != ViewKind.FREQUENCY or top.column is None:
             return
-        data = self.views.data_under(top)
+        # the view the table counted (the data under it, or whatever it was asked from)
+        data = top.parent if top.parent in self.views.views else self.views.data_under(top)
+        assert data is not None
         column = top.column
         row = message.row
         type_name = dict(data.columns).get(column, "VARCHAR")

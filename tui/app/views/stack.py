@@ -124,10 +124,15 @@ class ViewStack:
         return next((view for view in self.views if view.query_id == query_id), None)
 
     def path(self) -> str:
-        """The title path: the data views from the bottom up, and a summary (frequency,
-        profile) only when it is on top (a filter picked from a frequency table reads as a
-        filter of the data under it)."""
-        labels = [view.label for index, view in enumerate(self.views) if view.data or index == len(self.views) - 1]
+        """The title path: the data views from the bottom up; a summary (frequency, profile)
+        only when it is on top or the view above was derived from it (a filter picked from a
+        frequency table is a filter of the data under the table, and reads so)."""
+        views = self.views
+        labels = [
+            view.label
+            for index, view in enumerate(views)
+            if view.data or index == len(views) - 1 or views[index + 1].parent is view
+        ]
         return PATH_SEPARATOR.join(labels)
 
     def data_under(self, view: View) -> View:
