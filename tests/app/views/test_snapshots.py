@@ -74,3 +74,22 @@ def test_profile(snap_compare, tmp_path, fake_clock):
         await derived(pilot, "i", depth=2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_filter_expression_with_its_error_in_place(snap_compare, tmp_path, fake_clock):
+    app = folio(tmp_path, fake_clock, sql=DEMO_LIKE)
+
+    async def run_before(pilot):
+        from textual.widgets import Static
+
+        await run_and_wait(pilot)
+        pilot.app.grid.focus()
+        await pilot.press("backslash")
+        await until(pilot, lambda: bool(pilot.app.screen.query("#expression")))
+        await pilot.press(*"amount > 100 AND kinds = 'view'")
+        await pilot.press("enter")
+        error = pilot.app.screen.query_one("#expression-error", Static)
+        await until(pilot, lambda: "SQL error" in str(error.render()))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
