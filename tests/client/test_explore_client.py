@@ -17,6 +17,8 @@ async def test_find_next_previous_and_continued(client):
     assert await client.find(parent.query_id, "NEEDLE") == FindResult(900, "s", 900, False)
     assert await client.find(parent.query_id, "needle", start=901) == FindResult(None, None, 1000, True)
     assert (await client.find(parent.query_id, "needle", start=999, direction="prev")).match == 900
+    assert (await client.find(parent.query_id, "needle", direction="prev")).match == 900  # from the end
+    assert (await client.find(parent.query_id, "needle", start=899, direction="prev")).done
     assert (await client.find(parent.query_id, "^ne+dle$", regex=True, column="s")).match == 900
     assert (await client.find(parent.query_id, "Needle", case=True)).match is None
     assert (await client.find_all_the_way(parent.query_id, "needle")).match == 900

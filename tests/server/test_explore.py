@@ -215,3 +215,21 @@ def test_a_running_derived_query_is_cancelled(svc, parent):
         assert body["status"] in ("QUEUED", "RUNNING")
         assert http.delete(q(body["query_id"])).json()["data"]["status"] == "CANCELLED"
         assert wait_done(http, body["query_id"])["status"] == "CANCELLED"
+
+
+def test_results_join_the_tables_of_a_duckdb_database_source(service_factory, tmp_path):
+    import duckdb
+
+    from tui.engines.duckdb import DuckDBEngine
+
+    path = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE labels AS SELECT i, 'label ' || i AS label FROM range(10) t(i)")
+    svc = service_factory(engine=DuckDBEngine(path), chunk_rows=3)
+    with svc.client() as http:
+        parent = run(http, "SELECT i FROM labels WHERE i % 2 = 1", max_initial_results=1)["query_id"]
+        body = run(http, f"SELECT r.i, l.label FROM result('{parent}') r JOIN labels l USING (i) ORDER BY i")
+        assert body["results"] == [{"i": i, "label": f"label {i}"} for i in (1, 3, 5, 7, 9)]
+        # still only reading: the attached source is read-only and writes are refused before
+        r = http.post(Q, json={"sql": {"query": f"INSERT INTO labels SELECT i, 'x' FROM result('{parent}')"}})
+        assert r.status_code == 400

@@ -331,19 +331,22 @@ class QueryClient:
         text: str,
         *,
         column: str | None = None,
-        start: int = 0,
+        start: int | None = None,
         direction: str = "next",
         regex: bool = False,
         case: bool = False,
     ) -> FindResult:
         """The next (``direction="next"``) or previous (``"prev"``) row at or after (before)
-        ``start`` whose text, as the grid shows it, contains ``text`` (a regular expression if
-        ``regex``; case-insensitive unless ``case``), in any column or in ``column``.
+        ``start`` (default: the first row, or the last going backwards) whose text, as the grid
+        shows it, contains ``text`` (a regular expression if ``regex``; case-insensitive unless
+        ``case``), in any column or in ``column``.
 
         One call does bounded work: ``match is None and not done`` means "not found up to
         ``scanned_to`` yet"; ask again from there (:meth:`find_all_the_way` does).
         """
-        params: dict[str, Any] = {"text": text, "from": start, "direction": direction}
+        params: dict[str, Any] = {"text": text, "direction": direction}
+        if start is not None:  # none: the first row going forwards, the last going backwards
+            params["from"] = start
         if column is not None:
             params["column"] = column
         if regex:

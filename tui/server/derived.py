@@ -1,5 +1,8 @@
 """SQL over stored results: ``result('<query_id>')`` and ``result_rows('<query_id>')``.
 
+(When the source is a DuckDB database opened read-only, the derived engine attaches it
+read-only as well, so stored results can be joined with the source's tables.)
+
 A derived query reads the Arrow chunks a previous query stored, whatever engine produced them,
 so it always runs on DuckDB: the service's own in-memory *derived engine*, sandboxed like every
 DuckDB connection (no file access, no extension loading, settings locked) and bounded in memory
@@ -16,6 +19,7 @@ window over the whole result.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -32,6 +36,8 @@ from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
 from tui.engines.duckdb import DuckDBExecution, error_position
 from tui.store.resultset import ResultIndex
+
+log = logging.getLogger("folio.derived")
 
 #: the functions, lower case as written in SQL
 RESULT = "result"
@@ -174,7 +180,17 @@ class DerivedEngine:
     name = "duckdb (derived)"
     param_style = "dollar"
 
-    def __init__(self, spill_dir: Path, *, memory_limit: str = "1GB", threads: int | None = None):
+    #: the catalog name of the source database, when one is attached
+    SOURCE = "folio_source"
+
+    def __init__(
+        self,
+        spill_dir: Path,
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+        source: Path | None = None,
+    ):
         spill_dir.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {
             "memory_limit": memory_limit,
@@ -188,6 +204,17 @@ class DerivedEngine:
         # time bins of TIMESTAMPTZ columns in UTC, whatever the host's zone (ICU's setting,
         # hence not a connect option)
         self._con.execute("SET TimeZone = 'UTC'")
+        # A read-only DuckDB database source is attached (read-only too), so a derived query can
+        # join a stored result with the source's tables; attaching is a file access, so it too
+        # happens before external access is switched off.
+        self.source_attached = False
+        if source is not None:
+            literal = str(source).replace("'", "''")
+            try:
+                self._con.execute(f"ATTACH '{literal}' AS {self.SOURCE} (READ_ONLY)")
+                self.source_attached = True
+            except duckdb.Error as exc:
+                log.warning("derived queries cannot read the source's tables: %s", exc)
         # the temp directory cannot be set once external access is off, so these come last
         self._con.execute("SET enable_external_access = false")
         self._con.execute("SET lock_configuration = true")
@@ -198,7 +225,10 @@ class DerivedEngine:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:  # cursor() on the shared connection is not thread-safe
-            return self._con.cursor()
+            cursor = self._con.cursor()
+        if self.source_attached:  # unqualified names are the source's, as on its own engine
+            cursor.execute(f"USE {self.SOURCE}")
+        return cursor
 
     def close(self) -> None:
         self._con.close()

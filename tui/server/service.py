@@ -17,12 +17,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, ParameterError, SqlError, field_type_name
+from tui.engines.duckdb import DuckDBEngine
 from tui.server.auth import Principal
 from tui.server.derived import DerivedEngine, DerivedError, StoredResult, check_reading, find_calls
 from tui.server.errors import ApiError, invalid, not_found
@@ -125,8 +127,10 @@ class Service:
     def derived(self) -> DerivedEngine:
         """The DuckDB that runs queries over stored results (made on first use)."""
         if self._derived is None:
+            engine = self.engine
+            source = Path(engine.path) if isinstance(engine, DuckDBEngine) and engine.read_only else None
             self._derived = DerivedEngine(
-                self.settings.store_dir / "spill", memory_limit=self.settings.derived_memory_limit
+                self.settings.store_dir / "spill", memory_limit=self.settings.derived_memory_limit, source=source
             )
         return self._derived
 
