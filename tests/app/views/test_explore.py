@@ -438,3 +438,22 @@ async def test_derived_results_appear_under_their_parent_in_the_sidebar(service,
             derived_line = next(i for i, line in enumerate(lines) if derived in line)
             assert derived_line > root_line
             assert lines[derived_line].startswith("└ ")
+
+
+async def test_sorting_a_frequency_table_by_its_bars_sorts_by_count(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            await to_column(pilot, "kind")
+            await pilot.press("F")
+            await view_done(pilot, 2)
+            await to_column(pilot, "histogram")
+            await pilot.press("f")  # the bars are not stored: said, nothing runs
+            await pilot.pause()
+            assert len(app.views) == 2
+            await pilot.press("s")
+            await view_done(pilot, 3)
+            assert "sorted by count ↑" in app.grid.border_title
+            counts = [app.grid.cache.row(i)["count"] for i in range(3)]
+            assert counts == sorted(counts)

@@ -43,7 +43,7 @@ from tui.app.views.messages import (
     ViewStarted,
 )
 from tui.app.views.prompts import ExpressionScreen, FindScreen, Search
-from tui.app.views.rows import FrequencyRows, NumberedRows, frequency_columns
+from tui.app.views.rows import BAR_COLUMN, FrequencyRows, NumberedRows, frequency_columns
 from tui.app.views.sql import (
     LiteralError,
     equals,
@@ -288,10 +288,12 @@ class ExploreActions:
         # sorting a sorted view sorts what it sorted (one sort at a time, as in a spreadsheet)
         parent = self.views.parent if top.kind == ViewKind.SORT and self.views.parent is not None else top
         arrow = "↓" if message.descending else "↑"
+        # a frequency table's bars are drawn from its counts: sorting by them sorts by count
+        column = "count" if top.kind == ViewKind.FREQUENCY and message.column == BAR_COLUMN else message.column
         view = View(
             ViewKind.SORT,
-            f"sorted by {message.column} {arrow}",
-            sql=sort_sql(parent.query_id, message.column, descending=message.descending, numbered=parent.numbered),
+            f"sorted by {column} {arrow}",
+            sql=sort_sql(parent.query_id, column, descending=message.descending, numbered=parent.numbered),
             rows_of=parent.rows_of or parent,
             replaces=parent is not top,
         )
@@ -300,6 +302,9 @@ class ExploreActions:
     def on_filter_requested(self, message: FilterRequested) -> None:
         parent = self._derivable()
         if parent is None:
+            return
+        if parent.kind == ViewKind.FREQUENCY and message.column == BAR_COLUMN:
+            self.notify("The bars are drawn, not stored: filter on count instead.", timeout=3)
             return
         try:
             predicate = equals(message.column, message.type_name, message.value)
