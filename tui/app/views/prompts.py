@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -45,11 +45,12 @@ class FindScreen(ModalScreen[Search | None]):
             dialog.border_title = "Find"
             dialog.border_subtitle = "enter find · n / N next / previous · esc cancel"
             yield Input(value=self.last.text if self.last else "", placeholder="text to find", id="find-text")
-            if self.column is not None:
-                only = bool(self.last and self.last.column == self.column)
-                yield Checkbox(f"only in column {self.column}", only, id="find-column")
-            yield Checkbox("regular expression", bool(self.last and self.last.regex), id="find-regex")
-            yield Checkbox("match case", bool(self.last and self.last.case), id="find-case")
+            with Horizontal(id="find-options"):
+                if self.column is not None:
+                    only = bool(self.last and self.last.column == self.column)
+                    yield Checkbox(f"only in {self.column}", only, id="find-column")
+                yield Checkbox("regex", bool(self.last and self.last.regex), id="find-regex")
+                yield Checkbox("match case", bool(self.last and self.last.case), id="find-case")
 
     def on_mount(self) -> None:
         input_ = self.query_one(Input)
