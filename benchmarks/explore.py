@@ -19,6 +19,7 @@ struct and a list). Each figure is the median of ``--runs`` runs:
   ``COPY (SELECT * FROM _events ORDER BY amount DESC NULLS LAST) TO … (FORMAT parquet)`` over the
   demo database in this process, in the same run;
 * **frequency of a string column**: ``POST …/frequency {"column": "kind"}`` until it completes;
+* **profile**: ``POST …/profile`` until it completes;
 * the service's peak RSS (``VmHWM``) over the whole run.
 
 VisiData is not compared here (see benchmarks/README.md).
@@ -117,6 +118,15 @@ def frequency(http: httpx.Client, query_id: str, column: str) -> tuple[float, st
     return time.perf_counter() - started, derived
 
 
+def profile(http: httpx.Client, query_id: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    r = http.post(q(query_id) + "/profile", json={})
+    r.raise_for_status()
+    derived = r.json()["query_id"]
+    until_done(http, derived)
+    return time.perf_counter() - started, derived
+
+
 def duckdb_sort_copy(db: Path, out: Path) -> float:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -144,7 +154,7 @@ def main() -> None:
     # the one note 99% of the way down: every 97th event has one, and its number is unique
     target = (args.rows * 99 // 100) // 97 * 97
     needle = f"note for event {target}"
-    times: dict[str, list[float]] = {k: [] for k in ("find", "next", "filter", "sort", "copy", "frequency")}
+    times: dict[str, list[float]] = {k: [] for k in ("find", "next", "filter", "sort", "copy", "frequency", "profile")}
     requests = 0
     with folio_serve("--demo", "--demo-rows", str(args.rows)) as (url, proc):
         with httpx.Client(base_url=url, headers={"Authorization": f"ApiKey {API_KEY}"}, timeout=600) as http:
@@ -168,6 +178,9 @@ def main() -> None:
                     seconds, derived = frequency(http, parent, "kind")
                     times["frequency"].append(seconds)
                     drop(http, derived)
+                    seconds, derived = profile(http, parent)
+                    times["profile"].append(seconds)
+                    drop(http, derived)
         peak = peak_rss_mib(proc.pid)
 
     m = {k: median(v) for k, v in times.items()}
@@ -185,6 +198,7 @@ def main() -> None:
             ],
             ["DuckDB COPY (… ORDER BY amount) TO parquet", f"{m['copy']:.3f}", "same run, in-process"],
             ["frequency of kind (string)", f"{m['frequency']:.3f}", ""],
+            ["profile (every column)", f"{m['profile']:.3f}", ""],
         ],
     )
     print(f"\nfolio serve peak RSS: {peak:,.0f} MiB (derived queries' memory limit: {limit})")

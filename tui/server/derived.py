@@ -31,11 +31,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
 from tui.engines.duckdb import DuckDBExecution, error_position
-from tui.store.resultset import ResultIndex
+from tui.store.resultset import INDEX_FILE, ResultIndex
 
 log = logging.getLogger("folio.derived")
 
@@ -137,9 +138,13 @@ def rows_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
 
 
+_MAPPED = pafs.LocalFileSystem(use_mmap=True)
+
+
 def _dataset(stored: StoredResult) -> ds.Dataset:
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
-    return ds.dataset(paths, schema=stored.index.schema, format="ipc")
+    # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
+    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
 
 
 def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
@@ -263,12 +268,31 @@ class BoundQuery(Engine):
             for call, name in zip(self._calls, self._names, strict=True):
                 register(cursor, name, call.function, self._sources[call.query_id])
             relation = cursor.sql(text, params=values or None)
-            return DuckDBExecution(cursor, relation, text)
+            return DerivedExecution(cursor, relation, text, list(self._sources.values()))
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             cursor.close()
             message = _strip_names(str(exc).strip() or type(exc).__name__, self._names)
             line, column = error_position(message, text)
             raise SqlError(message, line=line, column=column) from None
+
+
+class DerivedExecution(DuckDBExecution):
+    """A derived query running: a parent dropped or expired under it is said as such, not as
+    the file error DuckDB meets when it reads the next chunk."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, relation: Any, sql: str, sources: list[StoredResult]):
+        super().__init__(cursor, relation, sql)
+        self._sources = sources
+
+    def _translate(self, exc: BaseException) -> Exception:
+        error = super()._translate(exc)
+        if isinstance(error, SqlError):
+            for stored in self._sources:
+                if not (stored.directory / INDEX_FILE).exists():
+                    return SqlError(
+                        f"the result of query {stored.query_id} was dropped or expired while this query read it"
+                    )
+        return error
 
 
 def _strip_names(message: str, names: list[str]) -> str:
