@@ -126,6 +126,9 @@ class Runner:
         ahead = [q for q in self._live.values() if q is not live and not q.finished.is_set()]
         return live.record.status is QueryStatus.QUEUED and len(ahead) >= self._max_workers
 
+    def live_ids(self) -> list[str]:
+        return list(self._live)
+
     def running_count(self, org: str) -> int:
         return sum(1 for live in self._live.values() if live.record.org == org)
 
@@ -170,6 +173,7 @@ class Runner:
             if writer is None:  # no rows at all
                 writer = self._open_writer(live, execution)
             index = writer.finish()
+            self.store.finished_writing(record, index)
             self._complete(live, index)
         except Cancelled:
             if live.cancel_reason == "timeout":

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -33,6 +33,9 @@ from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
 from tui.wire import MAX_OFFSET, ErrorType, QueryStatus, format_ts
+
+if TYPE_CHECKING:
+    from tui.store.cluster import ClusterStore
 
 log = logging.getLogger("folio.server")
 
@@ -76,15 +79,7 @@ class Service:
         self.settings = settings
         self.engine = engine
         self.clock = clock or utc_now
-        self.store = Store(
-            settings.store_dir,
-            clock=self.clock,
-            expiry=timedelta(seconds=settings.expiry_s),
-            quota_bytes=settings.quota_bytes,
-            min_free_bytes=settings.min_free_bytes,
-            chunk_rows=settings.chunk_rows,
-            rendered_cache_bytes=settings.rendered_cache_bytes,
-        )
+        self.store = _open_store(settings, self.clock)
         self.runner = Runner(engine, self.store, max_workers=settings.max_concurrent_queries)
         # Chunks are rendered by two threads: the Arrow kernels doing the work release the GIL,
         # so two use both cores of a small server while a result is first read at random
@@ -92,17 +87,22 @@ class Service:
         # holds one chunk's JSON while it works.
         self._renderer = ThreadPoolExecutor(2, thread_name_prefix="folio-render")
         #: saved query lambdas, in the registry's file (they never expire)
-        self.lambdas = LambdaStore(self.store.registry.path, clock=self.clock)
+        self.lambdas = _open_lambdas(self.store, self.clock)
         self._sweeper: asyncio.Task | None = None
+        self._leases: asyncio.Task | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="folio-sweeper")
+        if self.store.remote:
+            self._leases = asyncio.create_task(self._lease_forever(self.store)  # type: ignore[arg-type], name="folio-leases")
 
     async def stop(self) -> None:
         if self._sweeper:
             self._sweeper.cancel()
+        if self._leases:
+            self._leases.cancel()
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
         self.lambdas.close()
@@ -117,6 +117,21 @@ class Service:
                     log.info("expired %d result(s)", removed)
             except Exception:  # keep sweeping; a failed sweep is retried next round
                 log.exception("expiry sweep failed")
+
+    async def _lease_forever(self, store: ClusterStore) -> None:
+        """A cluster replica: renew the leases of the queries running here (and pick up
+        cancel requests made on other replicas), and fail those whose replica stopped."""
+        interval = max(self.settings.lease_s / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                for query_id in await asyncio.to_thread(store.heartbeat, self.runner.live_ids()):
+                    self.runner.cancel(query_id)
+                lost = await asyncio.to_thread(store.reap)
+                if lost:
+                    log.warning("failed %d query(ies) whose replica stopped", lost)
+            except Exception:  # the registry is unreachable: try again next round
+                log.exception("lease heartbeat failed")
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -183,6 +198,11 @@ class Service:
         if live is not None and self.runner.cancel(record.query_id):
             record.status = QueryStatus.CANCELLED  # what the caller sees; the runner saves it
             return record
+        if live is None and not record.status.is_final and self.store.remote:
+            # running on another replica, which polls for cancel requests with its heartbeat
+            if await asyncio.to_thread(self.store.request_cancel, record.query_id):
+                record.status = QueryStatus.CANCELLED
+            return record
         if record.status.is_final:
             # deleting a large result is thousands of unlinks and a registry fsync
             await asyncio.to_thread(self.store.drop, record)
@@ -240,6 +260,11 @@ class Service:
                     return PageSlice(rows, rows.num_rows, position, None, live.record.status, columns)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
+        elif self.store.remote:
+            remote = await self._elsewhere(self.store,  # type: ignore[arg-type] record, position, docs, wait)
+            if isinstance(remote, PageSlice):
+                return remote
+            record = remote
         if not arrow:
             rendered = self.rendered_page(record, position, docs)
             if rendered is not None:
@@ -247,6 +272,36 @@ class Service:
             if (record.row_count or 0) >= _RENDER_MIN_ROWS:
                 self._admit(record, position, docs)
         return self._stored_page(record, position, docs)
+
+    async def _elsewhere(
+        self, store: ClusterStore, record: QueryRecord, position: int, docs: int, wait: bool
+    ) -> PageSlice | QueryRecord:
+        """A cluster replica answering for a result it may not have: rows of a query running
+        on another replica (following its progress object), or the chunks of a completed
+        result fetched into the local cache. Returns the page, or the (fresh) record when the
+        ordinary path can now answer from the local disk."""
+        deadline = time.monotonic() + (self.settings.page_wait_s if wait else 0)
+        while not record.status.is_final:
+            progress = await asyncio.to_thread(store.progress, record)
+            if progress is not None and progress.rows > position:
+                index = await asyncio.to_thread(store.prepare, record, progress, position, docs)
+                if index is not None:
+                    rows = read_rows(store.path(record), index, position, docs)
+                    return PageSlice(rows, rows.num_rows, position, None, record.status, _columns(index))
+            if time.monotonic() >= deadline:
+                raise ApiError(
+                    503,
+                    ErrorType.NOT_READY,
+                    f"the query is {record.status.value.lower()} and has stored "
+                    f"{progress.rows if progress else 0:,} rows so far; ask again shortly",
+                    query_id=record.query_id,
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            record = await asyncio.to_thread(store.registry.get, record.query_id) or record
+        if record.status is QueryStatus.COMPLETED:
+            await asyncio.to_thread(store.prepare, record, None, position, docs)
+        return record
 
     def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
         """Count this read; the chunks it makes due are rendered on the renderer threads, and
@@ -291,6 +346,39 @@ class Service:
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             ) from None
         return PageSlice(rows, rows.num_rows, position, total, record.status, columns)
+
+
+def _open_lambdas(store: Store, clock: Clock) -> LambdaStore:
+    if store.remote:
+        from tui.store.pg_shim import SqliteStylePg
+
+        return LambdaStore(None, clock=clock, db=SqliteStylePg(store.registry.dsn))  # type: ignore[attr-defined]
+    return LambdaStore(store.registry.path, clock=clock)  # type: ignore[attr-defined]
+
+
+def _open_store(settings: ServiceSettings, clock: Clock) -> Store:
+    common = dict(
+        clock=clock,
+        expiry=timedelta(seconds=settings.expiry_s),
+        quota_bytes=settings.quota_bytes,
+        min_free_bytes=settings.min_free_bytes,
+        chunk_rows=settings.chunk_rows,
+        rendered_cache_bytes=settings.rendered_cache_bytes,
+    )
+    if not settings.clustered:
+        return Store(settings.store_dir, **common)
+    from tui.store.cluster import open_cluster_store
+
+    if not (settings.registry and settings.results):
+        raise ValueError("a cluster needs both --registry postgresql://… and --results s3://bucket/prefix")
+    return open_cluster_store(
+        root=settings.store_dir,
+        registry_url=settings.registry,
+        results_url=settings.results,
+        lease_s=settings.lease_s,
+        local_cache_bytes=settings.local_cache_bytes,
+        **common,
+    )
 
 
 def _log_failure(future: Future) -> None:

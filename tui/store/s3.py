@@ -210,8 +210,7 @@ class S3Client:
         if response.status_code not in (200, 204, 404):
             raise StorageUnavailable(f"DELETE {key} answered {response.status_code}: {_s3_error(response)}")
 
-    def list(self, prefix: str, delimiter: str | None = None) -> Iterator[str]:
-        """Keys under ``prefix`` (with ``delimiter``: the common prefixes instead)."""
+    def _pages(self, prefix: str, delimiter: str | None) -> Iterator[ElementTree.Element]:
         token: str | None = None
         while True:
             query = {"list-type": "2", "prefix": prefix}
@@ -225,24 +224,33 @@ class S3Client:
             root = ElementTree.fromstring(response.content)
             token = None
             for element in root:
-                tag = _NS.sub("", element.tag)
-                if tag == "Contents" and not delimiter:
-                    yield _child(element, "Key")
-                elif tag == "CommonPrefixes" and delimiter:
-                    yield _child(element, "Prefix")
-                elif tag == "NextContinuationToken":
+                if _NS.sub("", element.tag) == "NextContinuationToken":
                     token = element.text
+                yield element
             if not token:
                 return
 
+    def list(self, prefix: str, delimiter: str | None = None) -> Iterator[str]:
+        """Keys under ``prefix`` (with ``delimiter``: the common prefixes instead)."""
+        wanted = "CommonPrefixes" if delimiter else "Contents"
+        for element in self._pages(prefix, delimiter):
+            if _NS.sub("", element.tag) == wanted:
+                yield _child(element, "Prefix" if delimiter else "Key")
+
+    def sizes(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """``(key, size)`` of every object under ``prefix``."""
+        for element in self._pages(prefix, None):
+            if _NS.sub("", element.tag) == "Contents":
+                yield _child(element, "Key"), int(_child(element, "Size") or 0)
+
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under ``prefix``; returns how many."""
+        """Delete every object under ``prefix``; returns the bytes they held."""
         if not prefix:
             raise ValueError("refusing to delete a whole bucket")
-        keys = list(self.list(prefix))
-        for key in keys:
+        found = list(self.sizes(prefix))
+        for key, _ in found:
             self.delete(key)
-        return len(keys)
+        return sum(size for _, size in found)
 
     def ensure_bucket(self) -> None:
         response = self._request("HEAD")
