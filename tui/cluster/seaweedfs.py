@@ -113,7 +113,9 @@ class SeaweedFS:
         try:
             while True:
                 if self.process is not None and self.process.poll() is not None:
-                    raise SeaweedError(f"weed mini exited with {self.process.returncode}; see {self.directory}/weed.log")
+                    raise SeaweedError(
+                        f"weed mini exited with {self.process.returncode}; see {self.directory}/weed.log"
+                    )
                 try:
                     client.put(".folio-ready", b"ok")
                     if client.get(".folio-ready") == b"ok":
@@ -123,7 +125,9 @@ class SeaweedFS:
                     pass
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise SeaweedError(f"SeaweedFS did not serve S3 within {timeout_s:.0f}s; see {self.directory}/weed.log")
+                    raise SeaweedError(
+                        f"SeaweedFS did not serve S3 within {timeout_s:.0f}s; see {self.directory}/weed.log"
+                    )
                 time.sleep(0.2)
         finally:
             client.close()

@@ -25,6 +25,7 @@ from tui.server.auth import Keyring
 from tui.server.errors import ApiError
 from tui.server.routes import ARROW_STREAM, page_response
 from tui.server.service import Service
+from tui.store.backends import BackendUnavailable
 from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, MAX_PAGE_DOCS
 
 _PAGES = re.compile(rf"^{re.escape(API_PREFIX)}/queries/([^/]+)/pages(?:/([^/]+))?$")
@@ -74,7 +75,7 @@ class PageFastPath:
             if live is not None:
                 return None
             start = self.service.decode_cursor(record, cursor) if cursor else 0
-        except ApiError:
+        except (ApiError, BackendUnavailable):  # the route answers, with the error model
             return None
         page = self.service.rendered_page(record, start + offset, docs)
         if page is None:

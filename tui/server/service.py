@@ -96,7 +96,7 @@ class Service:
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="folio-sweeper")
         if self.store.remote:
-            self._leases = asyncio.create_task(self._lease_forever(self.store)  # type: ignore[arg-type], name="folio-leases")
+            self._leases = asyncio.create_task(self._lease_forever(self.store), name="folio-leases")  # type: ignore[arg-type]
 
     async def stop(self) -> None:
         if self._sweeper:
@@ -261,7 +261,7 @@ class Service:
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
         elif self.store.remote:
-            remote = await self._elsewhere(self.store,  # type: ignore[arg-type] record, position, docs, wait)
+            remote = await self._elsewhere(self.store, record, position, docs, wait)  # type: ignore[arg-type]
             if isinstance(remote, PageSlice):
                 return remote
             record = remote

@@ -156,9 +156,7 @@ class PgRegistry:
         assignments = ", ".join(f"{name} = %({name})s" for name in _COLUMNS if name != "query_id")
         self._forget(record.query_id)
         with self._conn() as conn:
-            conn.execute(
-                f"UPDATE queries SET {assignments} WHERE query_id = %(query_id)s AND NOT lease_lost", row
-            )
+            conn.execute(f"UPDATE queries SET {assignments} WHERE query_id = %(query_id)s AND NOT lease_lost", row)
 
     def get(self, query_id: str, org: str | None = None) -> QueryRecord | None:
         with self._cache_lock:

@@ -96,9 +96,7 @@ def sign(
         ]
     )
     scope = f"{date}/{credentials.region}/s3/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     signature = hmac.new(
         signing_key(credentials.secret_key, date, credentials.region), to_sign.encode(), hashlib.sha256
     ).hexdigest()
