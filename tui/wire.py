@@ -227,8 +227,15 @@ class QueryInfoResponse(_Open):
     data: QueryInfo | None = None
 
 
+class QueryListPagination(_Open):
+    #: the next page of the list (``GET /queries?cursor=``); absent on the last page
+    next_cursor: str | None = None
+
+
 class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
+    #: folio's extension: present only when the list continues on another page
+    pagination: QueryListPagination | None = None
 
 
 class ErrorModel(_Open):

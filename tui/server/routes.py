@@ -21,7 +21,7 @@ from tui.engines.base import ParameterError
 from tui.server.auth import Principal
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
-from tui.server.service import PageSlice, Service
+from tui.server.service import LIST_LIMIT, MAX_LIST_LIMIT, PageSlice, Service
 from tui.server.settings import ServiceSettings
 from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
@@ -46,6 +46,9 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorModel} for code in (400, 401, 404, 408, 410, 413, 429, 503)
 }
+
+#: Arrow pages larger than this are serialized on a thread, not on the event loop
+_INLINE_ARROW_BYTES = 1024 * 1024
 
 router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
 
@@ -261,7 +264,8 @@ async def _completed(
     """The full answer to a query that completed: all its rows, or the first ``initial`` and a
     cursor to the rest."""
     total = record.row_count or 0
-    page = await service.page(record, None, 0, total if initial is None else initial)
+    # all rows in one answer (no cursor to continue from), or a first page bounded like any page
+    page = await service.page(record, None, 0, total if initial is None else initial, bounded=initial is not None)
     body: dict[str, Any] = {
         "query_id": record.query_id,
         "status": record.status.value,
@@ -286,8 +290,29 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 
 
 @router.get("/queries", response_model=QueryListResponse, summary="List the queries of your org")
-async def list_queries(service: ServiceDep, principal: PrincipalDep) -> Response:
-    return _json({"data": [query_info(service, record, live) for record, live in service.list(principal)]})
+async def list_queries(
+    service: ServiceDep,
+    principal: PrincipalDep,
+    cursor: Annotated[
+        str | None, Query(max_length=128, description="the next page: `pagination.next_cursor` of the previous")
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIST_LIMIT, description=f"queries per page (default {LIST_LIMIT:,})")
+    ] = LIST_LIMIT,
+) -> Response:
+    """Newest first. A long list comes in pages (folio's extension): a page that is not the
+    last carries ``pagination.next_cursor``; a short list is one page, as in Rockset."""
+
+    def listed() -> bytes:  # on a thread: a page may hold megabytes of SQL
+        page, next_cursor = service.list(principal, cursor=cursor, limit=limit)
+        body: dict[str, Any] = {"data": [query_info(service, record, live) for record, live in page]}
+        if next_cursor is not None:
+            body["pagination"] = {"next_cursor": next_cursor}
+        return dumps(body)
+
+    return Response(
+        await asyncio.to_thread(listed), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/queries/{query_id}", response_model=QueryInfoResponse, summary="Get a query's state")
@@ -346,6 +371,8 @@ async def _page(
     arrow = ARROW_STREAM in request.headers.get("accept", "")
     page = await service.page(record, live, start + offset, docs, arrow=arrow)
     if arrow:
+        if page.rows is not None and page.rows.nbytes > _INLINE_ARROW_BYTES:
+            return await asyncio.to_thread(_arrow_page, page)
         return _arrow_page(page)
     return page_response(request, service, record, page, docs)
 

@@ -38,7 +38,7 @@ from tui.store.registry import QueryRecord
 from tui.store.rendered import RenderedChunks, _touched
 from tui.store.resultset import CHUNKS, INDEX_FILE, QuotaExceeded, ResultIndex, ResultWriter
 from tui.store.s3 import S3Client, StorageUnavailable
-from tui.store.store import TOMBSTONE_TTL, Store
+from tui.store.store import Store
 from tui.wire import QueryStatus
 
 log = logging.getLogger("folio.cluster")
@@ -324,20 +324,12 @@ class ClusterStore(Store):
         with self.pg.exclusive("sweep") as mine:
             if not mine:
                 return 0
-            removed = self._sweep_expired()
+            removed = super().sweep()
             self._sweep_orphans()
             return removed
 
-    def _sweep_expired(self) -> int:
-        now = self.clock()
-        removed = 0
-        for record in self.pg.expired(now):
-            if record.expires_at and record.expires_at + TOMBSTONE_TTL <= now:
-                self.remove_result(record)
-                self.pg.delete(record.query_id)
-            elif self._remove_objects(record):
-                removed += 1
-        return removed
+    def _has_result(self, record: QueryRecord) -> bool:
+        return self.objects.exists_under(self.key(record))
 
     def _remove_objects(self, record: QueryRecord) -> int:
         """Like :meth:`remove_result`; returns the bytes the objects held (0: none were left)."""

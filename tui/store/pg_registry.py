@@ -185,12 +185,36 @@ class PgRegistry:
             rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM queries WHERE {where} {order}", args).fetchall()
         return [QueryRecord.from_row(row) for row in rows]
 
-    def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
-        return self._select(
-            "org = %s AND (expires_at IS NULL OR expires_at > %s)",
-            (org, now.timestamp()),
-            "ORDER BY submitted_at DESC, seq DESC",
-        )
+    def list_page(
+        self, org: str, now: datetime, *, after: tuple[float, int] | None, limit: int
+    ) -> list[tuple[QueryRecord, tuple[float, int]]]:
+        """As :meth:`Registry.list_page`; positions are ``(submitted_at, seq)``."""
+        where = "org = %s AND (expires_at IS NULL OR expires_at > %s)"
+        args: list = [org, now.timestamp()]
+        if after is not None:
+            where += " AND (submitted_at < %s OR (submitted_at = %s AND seq < %s))"
+            args += [after[0], after[0], after[1]]
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT seq AS position, {', '.join(_COLUMNS)} FROM queries WHERE {where}"
+                " ORDER BY submitted_at DESC, seq DESC LIMIT %s",
+                [*args, limit],
+            ).fetchall()
+        page = []
+        for row in rows:
+            position = row.pop("position")
+            page.append((QueryRecord.from_row(row), (row["submitted_at"], position)))
+        return page
+
+    def sql_bytes(self) -> int:
+        with self._conn() as conn:
+            row = conn.execute("SELECT coalesce(sum(octet_length(sql)), 0) AS n FROM queries").fetchone()
+        return int(row["n"])
+
+    def set_sql(self, query_id: str, sql: str) -> None:
+        self._forget(query_id)
+        with self._conn() as conn:
+            conn.execute("UPDATE queries SET sql = %s WHERE query_id = %s", (sql, query_id))
 
     def with_status(self, *statuses: QueryStatus) -> list[QueryRecord]:
         return self._select("status = ANY(%s)", ([s.value for s in statuses],))

@@ -235,6 +235,14 @@ class S3Client:
             if _NS.sub("", element.tag) == wanted:
                 yield _child(element, "Prefix" if delimiter else "Key")
 
+    def exists_under(self, prefix: str) -> bool:
+        """Is there any object under ``prefix``? (One LIST of at most one key.)"""
+        response = self._request("GET", query={"list-type": "2", "prefix": prefix, "max-keys": "1"})
+        if response.status_code != 200:
+            raise StorageUnavailable(f"LIST {prefix} answered {response.status_code}: {_s3_error(response)}")
+        root = ElementTree.fromstring(response.content)
+        return any(_NS.sub("", element.tag) == "Contents" for element in root)
+
     def sizes(self, prefix: str) -> Iterator[tuple[str, int]]:
         """``(key, size)`` of every object under ``prefix``."""
         for element in self._pages(prefix, None):
