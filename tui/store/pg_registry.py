@@ -84,7 +84,15 @@ class RegistryUnavailable(BackendUnavailable):
 class PgRegistry:
     """Thread-safe: every call takes a pooled connection for one statement (autocommit)."""
 
-    def __init__(self, dsn: str, *, lease_s: float = 5.0, owner: str | None = None, pool_size: int = 8):
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        lease_s: float = 5.0,
+        owner: str | None = None,
+        pool_size: int = 8,
+        connect_timeout_s: float = 15.0,
+    ):
         self.dsn = dsn
         self.lease_s = lease_s
         #: this replica, as the leases name it (new with every process: a restarted replica
@@ -99,7 +107,7 @@ class PgRegistry:
             open=False,
         )
         try:
-            self._pool.open(wait=True, timeout=15)
+            self._pool.open(wait=True, timeout=connect_timeout_s)
         except PoolTimeout:
             self._pool.close()
             raise RegistryUnavailable(f"cannot connect to the registry database {_safe(dsn)}") from None
