@@ -11,7 +11,7 @@ from tui.store.s3 import EMPTY_SHA256, Credentials, S3Client, S3Location, Storag
 
 
 def test_signature_matches_the_aws_documentation_example():
-    """"Example: GET Object" of AWS's Signature Version 4 documentation (S3 API reference,
+    """ "Example: GET Object" of AWS's Signature Version 4 documentation (S3 API reference,
     'Signature Calculations for the Authorization Header'): the first 10 bytes of test.txt."""
     credentials = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
     headers = sign(

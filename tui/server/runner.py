@@ -29,6 +29,7 @@ from typing import Any
 
 from tui.engines.base import Cancelled, Engine, Execution, ParameterError, SqlError, field_type_name
 from tui.server.fairqueue import FairQueue
+from tui.store.backends import BackendUnavailable
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, ResultWriter
 from tui.store.store import Store
@@ -294,6 +295,8 @@ class Runner:
             self._fail(live, ErrorType.RESOURCEEXCEEDED, str(exc))
         elif isinstance(exc, ResultTooLarge):
             self._fail(live, ErrorType.CONTENTTOOLARGE, str(exc))
+        elif isinstance(exc, BackendUnavailable):  # a cluster's registry or object store
+            self._fail(live, ErrorType.SERVICEUNAVAILABLE, f"{exc}; run the query again shortly")
         else:  # the engine or the disk failed in a way we did not foresee
             log.error("query %s failed", live.query_id, exc_info=exc)
             self._fail(live, ErrorType.INTERNALERROR, f"query failed: {type(exc).__name__}: {exc}")

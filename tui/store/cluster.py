@@ -210,7 +210,12 @@ class ClusterStore(Store):
             self.local.add(path / chunk.name, chunk.nbytes)
 
     def remove_result(self, record: QueryRecord) -> None:
-        self._remove_objects(record)
+        try:
+            self._remove_objects(record)
+        except StorageUnavailable as exc:
+            # left for the sweeper, which removes the objects of expired results (and of
+            # results no registry row owns)
+            log.warning("could not remove the objects of %s now: %s", record.query_id, exc)
 
     def progress(self, record: QueryRecord) -> ResultIndex | None:
         """The chunks stored so far of a query running on some replica (None: none yet)."""
