@@ -352,3 +352,31 @@ def test_the_official_rockset_client_queries_one_replica_and_pages_another(clust
         rows += page.results
         cursor = page.pagination.next_cursor
     assert [row["i"] for row in rows] == list(range(250))
+
+
+def test_query_lambdas_are_shared_by_every_replica(cluster):
+    ws = "/v1/orgs/self/ws"
+    body = {
+        "name": "ranged",
+        "sql": {
+            "query": "SELECT i FROM range(:n) t(i) ORDER BY i",
+            "default_parameters": [{"name": "n", "type": "int", "value": "10"}],
+        },
+    }
+    created = cluster["A"].post(f"{ws}/commons/lambdas", json=body)
+    assert created.status_code == 200, created.text
+    version = created.json()["data"]["version"]
+    moved = cluster["B"].post(f"{ws}/commons/lambdas/ranged/tags", json={"tag_name": "prod", "version": version})
+    assert moved.status_code == 200, moved.text
+    second = cluster["C"].post(f"{ws}/commons/lambdas/ranged/versions", json={"sql": {"query": "SELECT 1 AS one"}})
+    assert second.status_code == 200, second.text
+    versions = cluster["A"].get(f"{ws}/commons/lambdas/ranged/versions").json()["data"]
+    assert len(versions) == 2
+    run = cluster["B"].post(
+        f"{ws}/commons/lambdas/ranged/tags/prod", json={"parameters": [{"name": "n", "value": "4"}]}
+    )
+    assert run.status_code == 200, run.text
+    query_id = run.json()["query_id"]
+    assert pages(cluster["C"], query_id)[1] == 4
+    stats = cluster["A"].get(f"{ws}/commons/lambdas/ranged/versions/{version}").json()["data"]["stats"]
+    assert stats["last_executed_by"] is not None
