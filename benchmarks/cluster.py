@@ -29,8 +29,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import API_KEY, folio_serve, machine, percentile, print_table  # noqa: E402
-from tui.cluster.local import LocalCluster  # noqa: E402
+from benchmarks._common import API_KEY, folio_serve, machine, percentile, print_table
+from tui.cluster.local import LocalCluster
 
 Q = "/v1/orgs/self/queries"
 SLOW = "SELECT i, repeat('x', 40) AS pad FROM range(30000000) t(i)"

@@ -399,7 +399,7 @@ class Service:
                 )
             await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
             record = await asyncio.to_thread(store.registry.get, record.query_id) or record
-        if record.status is QueryStatus.COMPLETED:
+        if record.status is QueryStatus.COMPLETED and not store.ready(record, position, docs):
             await asyncio.to_thread(store.prepare, record, None, position, docs)
         return record
 

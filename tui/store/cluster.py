@@ -226,6 +226,15 @@ class ClusterStore(Store):
         index.complete = False
         return index
 
+    def ready(self, record: QueryRecord, offset: int, count: int) -> bool:
+        """Are rows ``[offset, offset + count)`` of a completed result on the local disk
+        already? (Cheap, for the event loop: then no thread needs to fetch anything.)"""
+        index = self.index(record)
+        if index is None:
+            return False
+        touched, _ = _touched(index, offset, count)
+        return all(self.local.touch(self.path(record) / chunk.name) for chunk in touched)
+
     def prepare(self, record: QueryRecord, index: ResultIndex | None, offset: int, count: int) -> ResultIndex | None:
         """Make rows ``[offset, offset + count)`` readable from the local disk: the result's
         index (of a completed result, when ``index`` is None) and the chunks holding them, each
