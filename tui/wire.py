@@ -229,6 +229,8 @@ class QueryInfo(_Open):
     query_errors: list[QueryError] | None = None
     #: folio extension: the lambda version this query executes, if it is a lambda execution
     query_lambda_path: str | None = None
+    #: folio extension: the query whose stored result this one was computed from
+    derived_from: str | None = None
 
 
 class QueryInfoResponse(_Open):
@@ -244,6 +246,19 @@ class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
     #: folio's extension: present only when the list continues on another page
     pagination: QueryListPagination | None = None
+
+
+class FindData(_Open):
+    """folio extension: the answer of ``GET /queries/{id}/find``."""
+
+    match: int | None = None
+    column: str | None = None
+    scanned_to: int
+    done: bool
+
+
+class FindResponse(_Open):
+    data: FindData
 
 
 class ErrorModel(_Open):

@@ -381,3 +381,11 @@ def test_query_lambdas_are_shared_by_every_replica(cluster):
     assert pages(cluster["C"], query_id)[1] == 4
     stats = cluster["A"].get(f"{ws}/commons/lambdas/ranged/versions/{version}").json()["data"]["stats"]
     assert stats["last_executed_by"] is not None
+
+
+def test_sql_over_a_result_stored_by_another_replica(cluster):
+    parent = run_sync(cluster["A"], "SELECT i, i % 3 AS k FROM range(9000) t(i)")
+    sql = f"SELECT k, count(*) AS n FROM result('{parent}') GROUP BY k ORDER BY k"
+    response = cluster["C"].post(Q, json={"sql": {"query": sql}})
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["results"] == [{"k": 0, "n": 3000}, {"k": 1, "n": 3000}, {"k": 2, "n": 3000}]

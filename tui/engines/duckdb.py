@@ -83,6 +83,15 @@ class DuckDBExecution(Execution):
         self._reader: pa.RecordBatchReader | None = None
         self.schema = pa.schema([])
 
+    def register(self, name: str, data: Any) -> None:
+        """Make ``data`` (an Arrow table, dataset or record batch reader) a table ``name`` for
+        this statement only: it lives on the statement's cursor, which no other query sees.
+        Call before :meth:`batches`; the sandbox allows it (it is not a file)."""
+        try:
+            self._cursor.register(name, data)
+        except duckdb.Error as exc:
+            raise SqlError(f"cannot register {name!r}: {_message(exc)}") from None
+
     def _call(self, call: Callable[[], T]) -> T:
         """Run one DuckDB call, interruptible by :meth:`cancel`, with errors translated."""
         with self._lock:

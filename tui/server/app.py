@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
 from tui.engines.base import Engine
-from tui.server import errors, lambdas, routes
+from tui.server import errors, explore_routes, lambdas, routes
 from tui.server.auth import Keyring
 from tui.server.errors import ApiError, error_response
 from tui.server.fastpath import PageFastPath
@@ -100,6 +100,7 @@ def create_app(
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(lambdas.router)
+    app.include_router(explore_routes.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:

@@ -150,6 +150,7 @@ def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) ->
         "pagination": {"start_cursor": service.cursor(record, 0)} if status is QueryStatus.COMPLETED else None,
         "query_errors": errors,
         "query_lambda_path": record.query_lambda_path,
+        "derived_from": record.derived_from,
     }
 
 
@@ -187,7 +188,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     timeout_s = query_timeout_s(settings, is_async, body.effective_timeout_ms())
     try:
         values = sqlparams.coerce_all((p.name, p.type, p.value) for p in body.sql.parameters or [])
-        sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
+        sqlparams.bind(body.sql.query, values, service.param_style(body.sql.query))  # missing names → 400 now
     except ParameterError as exc:
         raise invalid(exc.message) from None
     await service.check_sql(body.sql.query)  # a statement that may not run is refused now, not queued
@@ -303,7 +304,7 @@ async def validate_query(body: QueryRequest, service: ServiceDep, principal: Pri
         raise ApiError(
             413, ErrorType.CONTENTTOOLARGE, f"sql.query is longer than {service.settings.max_sql_bytes:,} bytes"
         )
-    names = await service.check_sql(body.sql.query)
+    names = await service.check_sql(body.sql.query, validate=True)
     return _json({"collections": [], "parameters": names})
 
 

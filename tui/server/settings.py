@@ -55,6 +55,11 @@ class ServiceSettings:
     max_sql_bytes: int = 1024 * 1024
     #: rows per stored chunk (None: the store's default)
     chunk_rows: int | None = None
+    #: memory DuckDB may use for queries over stored results (``result('<id>')``, profile,
+    #: frequency) before it spills to ``<store_dir>/spill``
+    derived_memory_limit: str = "1GB"
+    #: rows one find request scans at most before it answers how far it got
+    find_scan_rows: int = 2_000_000
     #: answer pages of rendered results without FastAPI (tui.server.fastpath); off only to
     #: compare the two paths
     page_fast_path: bool = True
