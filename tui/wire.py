@@ -66,6 +66,7 @@ class ErrorType(str, Enum):
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
     ALREADYEXISTS = "ALREADYEXISTS"
+    NOTIMPLEMENTEDYET = "NOTIMPLEMENTEDYET"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +232,10 @@ class QueryInfo(_Open):
     query_lambda_path: str | None = None
     #: folio extension: the query whose stored result this one was computed from
     derived_from: str | None = None
+    #: folio, on ``DELETE`` only: the stored result was removed (``status`` stays the state it
+    #: ended in, one of Rockset's values), with ``message`` saying so
+    dropped: bool | None = None
+    message: str | None = None
 
 
 class QueryInfoResponse(_Open):

@@ -447,7 +447,10 @@ class PostgresExecution(Execution):
             except SqlError:
                 self._failed = True
                 raise
-            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            if arrays:
+                batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            else:  # ``SELECT FROM t``: rows without columns, still counted
+                batch = pa.RecordBatch.from_struct_array(pa.array([{}] * len(rows), pa.struct([])))
             self._resize(batch)
             yield batch
 

@@ -322,7 +322,7 @@ class Runner:
 
     def _open_writer(self, live: LiveQuery, execution: Execution) -> ResultWriter:
         writer = self.store.writer(live.record, execution.schema, on_chunk=lambda: self._post(live, live.notify))
-        live.record.columns = [{"name": f.name, "type": field_type_name(f)} for f in execution.schema]
+        live.record.columns = [{"name": f.name, "type": field_type_name(f)} for f in writer.index.schema]
         live.index = writer.index
         return writer
 

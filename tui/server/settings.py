@@ -63,6 +63,17 @@ class ServiceSettings:
     #: answer pages of rendered results without FastAPI (tui.server.fastpath); off only to
     #: compare the two paths
     page_fast_path: bool = True
+    #: failed authentications in a row from one address before it must wait (tui.server.throttle)
+    auth_backoff_after: int = 10
+    #: longest wait imposed on an address that keeps failing to authenticate
+    auth_backoff_max_s: float = 300.0
+    #: connections open at once under ``folio serve`` (0: from the file-descriptor limit;
+    #: tui.server.guard)
+    max_connections: int = 0
+    #: time for a request's line and headers to arrive whole
+    header_timeout_s: float = 10.0
+    #: largest request line and headers accepted (431 beyond)
+    max_header_bytes: int = 32 * 1024
     #: keep a log of requests on ``app.state.request_log`` (tests use it)
     record_requests: bool = False
     #: ``postgresql://…``: the shared registry of a cluster of replicas (with ``results``);
