@@ -135,6 +135,41 @@ async def main(rows: int) -> None:
             await app.settled()
             tab.query_one(OptionList).focus()
 
+        async def on_column(pilot, name: str) -> None:
+            grid = pilot.app.grid
+            grid.move_cursor(column=[n for n, _ in grid.columns].index(name))
+            await pilot.pause()
+
+        async def derived(pilot, key: str, depth: int) -> None:
+            app: FolioApp = pilot.app
+            await pilot.press(key)
+            await until(lambda: len(app.views) == depth and app.current.status == "COMPLETED", timeout=120)
+            await until(lambda: app.grid.cache.row(app.grid.cursor_row) is not None)
+            app.refresh_queries()
+            await app.settled()
+            await pilot.pause()
+
+        async def filtered(pilot) -> None:
+            # the example: _events › country = 'US' › sorted by amount ↓
+            await run_demo(pilot)
+            grid = pilot.app.grid
+            await on_column(pilot, "country")
+            grid.move_cursor(row=next(i for i in range(200) if grid.cache.row(i)["country"] == "US"))
+            await derived(pilot, "f", depth=2)
+            await on_column(pilot, "amount")
+            await derived(pilot, "S", depth=3)
+
+        async def frequency(pilot) -> None:
+            await run_demo(pilot)
+            await on_column(pilot, "tags")
+            await derived(pilot, "F", depth=2)
+            await pilot.press("down")
+
+        async def profile(pilot) -> None:
+            await run_demo(pilot)
+            await on_column(pilot, "amount")
+            await derived(pilot, "i", depth=2)
+
         await shoot(make_app(db, store), "results", results)
         await shoot(make_app(db, store), "end", last_rows)
         await shoot(make_app(db, store), "detail", detail)
@@ -143,6 +178,9 @@ async def main(rows: int) -> None:
         await shoot(make_app(db, store), "help", keys)
         await shoot(make_app(db, store), "saved", saved)
         await shoot(make_app(db, store), "small-80x24", results, size=(80, 24))
+        await shoot(make_app(db, store), "filtered", filtered)
+        await shoot(make_app(db, store), "frequency", frequency)
+        await shoot(make_app(db, store), "profile", profile)
         # last: leaving the app stops its embedded service, and with it the running query
         await shoot(make_app(db, store), "running", running)
 

@@ -123,6 +123,12 @@ class StableTimes:
     async def run(self, *args: Any, **kwargs: Any) -> Any:
         return replace(await self._client.run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
 
+    async def profile(self, query_id: str) -> Any:
+        return replace(await self._client.profile(query_id), elapsed_ms=float(self.ELAPSED_MS))
+
+    async def frequency(self, query_id: str, column: str) -> Any:
+        return replace(await self._client.frequency(query_id, column), elapsed_ms=float(self.ELAPSED_MS))
+
     async def info(self, query_id: str) -> Any:
         return self._fix(await self._client.info(query_id))
 

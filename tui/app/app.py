@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
+from tui.app.current import CurrentQuery
 from tui.app.editor import QueryEditor
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
-from tui.app.grid import ResultsGrid
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
 from tui.app.lambdas import LambdaActions
 from tui.app.messages import (
@@ -73,6 +72,8 @@ from tui.app.source import (
     to_row_page,
 )
 from tui.app.state import UserState
+from tui.app.views.actions import ExploreActions
+from tui.app.views.grid import ExploreGrid
 from tui.humanize import format_duration
 
 #: How long a run waits for the query to finish before answering "running" (a small query
@@ -89,22 +90,7 @@ WATCH_EVERY_S = 0.4
 Connect = Callable[[], AbstractAsyncContextManager[DataSource]]
 
 
-@dataclass
-class CurrentQuery:
-    """The query whose result the grid shows."""
-
-    query_id: str
-    sql: str
-    started_at: datetime
-    status: str
-    request: RunRequested | None = None
-    rows: int | None = None
-    elapsed_ms: int | None = None
-    problem: Problem | None = None
-    reopened: bool = False
-
-
-class FolioApp(LambdaActions):
+class FolioApp(ExploreActions, LambdaActions):
     """Editor on top, results below, stored queries on the right."""
 
     CSS_PATH = "folio.tcss"
@@ -176,7 +162,7 @@ class FolioApp(LambdaActions):
         # the status line shows servers' messages, which may hold "[...]": never markup
         self.status_line = Static("", id="status", markup=False)
         self.export_bar = ProgressBar(id="export-progress", show_eta=False)
-        self.grid = ResultsGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
+        self.grid = ExploreGrid(id="grid", page_size=self.page_size, max_pages=self.max_pages, clock=self.clock)
         self.sidebar = QueriesSidebar(id="sidebar", clock=self.clock)
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -787,7 +773,7 @@ class FolioApp(LambdaActions):
         service holder run for long and are not waited for)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        busy_groups = {"query", "pages", "list", "drop", "export"}
+        busy_groups = {"query", "pages", "list", "drop", "export", "find", "expression"}
         while True:
             workers = [w for w in self.workers if w.group in busy_groups and not w.is_finished]
             if not workers and self.source is not None:

@@ -35,6 +35,19 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Exploring a result (each view a stored result, computed by the service)",
+        [
+            ("/  n  N", "find text (any column, or the current one; regex) / next / previous match"),
+            ("s  S", "sort the whole result by the current column, ascending / descending"),
+            ("f", "filter: rows where the current column equals the current cell"),
+            ("\\", "filter by an SQL condition (checked as you enter it)"),
+            ("F", "frequency table of the current column (enter: filter to that value)"),
+            ("i", "profile: count, nulls, distinct, min, max, mean, quantiles"),
+            ("o", "show this row in the original result"),
+            ("backspace", "back to the previous view, where you left it"),
+        ],
+    ),
+    (
         "Queries",
         [
             ("ctrl+b  F9", "show / hide the queries sidebar"),

@@ -51,6 +51,23 @@ class DataSource(Protocol):
     @property
     def lambdas(self) -> Any: ...
 
+    # exploring a stored result (find a row; profile and frequency are derived queries)
+    async def find(
+        self,
+        query_id: str,
+        text: str,
+        *,
+        column: str | None = None,
+        start: int = 0,
+        direction: str = "next",
+        regex: bool = False,
+        case: bool = False,
+    ) -> Any: ...
+
+    async def profile(self, query_id: str) -> PageLike: ...
+
+    async def frequency(self, query_id: str, column: str) -> PageLike: ...
+
 
 def status_name(status: Any) -> str:
     """``QueryStatus.RUNNING`` or ``"RUNNING"`` → ``"RUNNING"`` ("" for none)."""

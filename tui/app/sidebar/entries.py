@@ -55,6 +55,8 @@ class QueryEntry:
     expires_at: datetime | None
     elapsed_ms: int | None
     error: str = ""
+    #: the query whose stored result this one was computed from (filter, sort, frequency…)
+    derived_from: str | None = None
 
     @classmethod
     def from_info(cls, info: Any) -> QueryEntry:
@@ -69,6 +71,7 @@ class QueryEntry:
             expires_at=_ts(getattr(info, "expires_at", None)),
             elapsed_ms=getattr(stats, "elapsed_time_ms", None) if stats is not None else None,
             error=_error_text(info),
+            derived_from=getattr(info, "derived_from", None) or None,
         )
 
     def expired(self, now: datetime) -> bool:
@@ -113,3 +116,37 @@ def _error_text(info: Any) -> str:
         return ""
     message = str(getattr(errors[0], "message", "") or "")
     return message.strip().split("\n", 1)[0]
+
+
+#: deeper derived results are drawn at this depth (the sidebar is narrow)
+MAX_DEPTH = 4
+
+
+def arrange(entries: list[QueryEntry]) -> list[tuple[QueryEntry, int]]:
+    """Entries with their depth: each derived result right under the result it came from (in
+    the given order among siblings), a result whose parent is not listed at the top level."""
+    ids = {entry.query_id for entry in entries}
+    children: dict[str, list[QueryEntry]] = {}
+    roots: list[QueryEntry] = []
+    for entry in entries:
+        parent = entry.derived_from
+        if parent and parent in ids and parent != entry.query_id:
+            children.setdefault(parent, []).append(entry)
+        else:
+            roots.append(entry)
+    arranged: list[tuple[QueryEntry, int]] = []
+    seen: set[str] = set()
+
+    def visit(entry: QueryEntry, depth: int) -> None:
+        if entry.query_id in seen:
+            return
+        seen.add(entry.query_id)
+        arranged.append((entry, min(depth, MAX_DEPTH)))
+        for child in children.get(entry.query_id, []):
+            visit(child, depth + 1)
+
+    for root in roots:
+        visit(root, 0)
+    # a cycle of derived_from (cannot happen with real ids): still list every entry once
+    arranged += [(entry, 0) for entry in entries if entry.query_id not in seen]
+    return arranged

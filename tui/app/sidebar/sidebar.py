@@ -20,7 +20,7 @@ from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
-from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, short_id
+from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, arrange, short_id
 from tui.app.sidebar.saved import SavedLambdas
 from tui.humanize import format_bytes
 
@@ -37,6 +37,8 @@ class QueriesSidebar(Vertical):
         super().__init__(id=id, classes=classes)
         self._clock = clock
         self.entries: list[QueryEntry] = []
+        #: how deep each entry is drawn (a derived result under the one it came from)
+        self._depth: dict[str, int] = {}
         #: queries seen before that the server no longer lists because they expired
         self._gone: dict[str, QueryEntry] = {}
         self.offline: str | None = None
@@ -72,7 +74,9 @@ class QueriesSidebar(Vertical):
         for query_id in list(self._gone):
             if query_id in fresh:
                 del self._gone[query_id]
-        self.entries = sorted([*fresh.values(), *self._gone.values()], key=QueryEntry.sort_key)
+        arranged = arrange(sorted([*fresh.values(), *self._gone.values()], key=QueryEntry.sort_key))
+        self.entries = [entry for entry, _ in arranged]
+        self._depth = {entry.query_id: depth for entry, depth in arranged}
         self.offline = None
         self.loaded = True
         self.refresh_entries()
@@ -105,7 +109,7 @@ class QueriesSidebar(Vertical):
         option_list = self.query_one("#queries-list", OptionList)
         now = self._clock()
         width = max(10, option_list.scrollable_content_region.width - 2 or 30)
-        prompts = [self._prompt(entry, now, width) for entry in self.entries]
+        prompts = [self._prompt(entry, now, width, self._depth.get(entry.query_id, 0)) for entry in self.entries]
         ids = [entry.query_id for entry in self.entries]
         shown = [option_list.get_option_at_index(i).id for i in range(option_list.option_count)]
         if ids == shown:
@@ -127,27 +131,32 @@ class QueriesSidebar(Vertical):
             self.border_title = title
         self._render_note()
 
-    def _prompt(self, entry: QueryEntry, now, width: int) -> Text:
+    def _prompt(self, entry: QueryEntry, now, width: int, depth: int = 0) -> Text:
         state = entry.state(now)
+        # a derived result is drawn under its parent, indented, with a mark joining them
+        indent = "  " * depth
+        lead = f"{indent[:-2]}└ " if depth else ""
+        width = max(10, width - len(indent))
         text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(lead, style="dim")
         text.append(f"{STATUS_MARKS.get(state, '?')} ", style=STATUS_STYLES.get(state, ""))
         text.append(short_id(entry.query_id), style="bold")
         text.append(" ")
         text.append(state, style=STATUS_STYLES.get(state, ""))
         text.append("\n")
         if entry.error:
-            text.append("  " + fit(cell_text(entry.error), max(4, width - 2)).rstrip(), style="red")
+            text.append(indent + "  " + fit(cell_text(entry.error), max(4, width - 2)).rstrip(), style="red")
         else:
-            text.append(f"  {entry.rows_text()} · {format_bytes(entry.bytes)}")
+            text.append(f"{indent}  {entry.rows_text()} · {format_bytes(entry.bytes)}")
         text.append("\n")
-        text.append(f"  {entry.elapsed(now)}")
+        text.append(f"{indent}  {entry.elapsed(now)}")
         expiry = entry.expiry(now)
         if expiry:
             text.append(" · ")
             text.append(expiry, style="red" if state == "EXPIRED" else "")
         text.append("\n")
         sql = cell_text(" ".join(entry.sql.split()))
-        text.append("  " + fit(sql, max(4, width - 2)).rstrip(), style="dim")
+        text.append(indent + "  " + fit(sql, max(4, width - 2)).rstrip(), style="dim")
         text.append("\n")  # a blank line between queries
         return text
 
