@@ -22,6 +22,17 @@ def test_find_calls_skips_strings_comments_and_other_names():
         find_calls("SELECT * FROM result('a', 'b')")
 
 
+def test_find_calls_counts_characters_not_bytes():
+    # DuckDB's tokenizer gives byte offsets: text before the call that is not ASCII moved them
+    sql = "SELECT \"réal\", '日本' AS \"ünï\" FROM result('a') WHERE x = 'ß'"
+    calls = find_calls(sql)
+    assert [(c.function, c.query_id) for c in calls] == [("result", "a")]
+    assert sql[calls[0].start : calls[0].end] == "result('a')"
+    with pytest.raises(DerivedError) as raised:
+        find_calls("SELECT 'é'\nFROM  result('a', 'b')")
+    assert (raised.value.line, raised.value.column) == (2, 7)
+
+
 @pytest.mark.parametrize("function", ["result", "result_rows"])
 def test_a_parent_dropped_while_read_is_said_so(tmp_path, function):
     writer = ResultWriter(tmp_path / "parent", pa.schema([("i", pa.int64())]), chunk_rows=10)

@@ -121,6 +121,17 @@ def test_frequency_of_numbers_is_binned_with_round_bounds(svc, parent):
         assert run(http, sql)["results"] == [{"c": bin_["count"]}]
 
 
+def test_frequency_of_huge_doubles_keeps_exact_bounds(svc):
+    # bins wider than HUGEINT can hold: bounds in the DOUBLE's own notation, and still SQL
+    with svc.client() as http:
+        parent = run(http, "SELECT CASE WHEN i = 0 THEN 1e300 ELSE i::DOUBLE END AS x FROM range(10) t(i)")["query_id"]
+        rows = frequency(http, parent, "x")
+        assert sum(r["count"] for r in rows) == 10
+        last = [r for r in rows if r["low"] is not None][-1]
+        sql = f"SELECT count(*) AS c FROM result('{parent}') WHERE x >= {last['low']} AND x < {last['high']}"
+        assert run(http, sql)["results"] == [{"c": 1}]
+
+
 def test_frequency_of_times_is_binned_by_a_calendar_unit(svc, parent):
     with svc.client() as http:
         rows = frequency(http, parent, "ts")  # 40 days: one bin a day

@@ -77,9 +77,16 @@ def find_calls(sql: str) -> list[ResultCall]:
         tokens = duckdb.tokenize(sql)
     except duckdb.Error:
         return []  # DuckDB's parser will say what is wrong
+    # DuckDB's token positions are byte offsets into the UTF-8 text, not character offsets
+    data = sql.encode()
     texts = [
-        sql[pos : tokens[i + 1][0] if i + 1 < len(tokens) else len(sql)].rstrip() for i, (pos, _) in enumerate(tokens)
+        data[pos : tokens[i + 1][0] if i + 1 < len(tokens) else len(data)].decode().rstrip()
+        for i, (pos, _) in enumerate(tokens)
     ]
+
+    def char_offset(byte_offset: int) -> int:
+        return len(data[:byte_offset].decode())
+
     calls: list[ResultCall] = []
     for i, (pos, kind) in enumerate(tokens):
         if kind != duckdb.token_type.identifier or texts[i].lower() not in _FUNCTIONS:
@@ -96,10 +103,10 @@ def find_calls(sql: str) -> list[ResultCall]:
         if match is None or closing != ")":
             raise DerivedError(
                 f"{name}() takes one argument, a query id as a string literal: {name}('<query_id>')",
-                **_position(sql, pos),
+                **_position(sql, char_offset(pos)),
             )
         query_id = match.group(1).replace("''", "'")
-        calls.append(ResultCall(name, query_id, pos, tokens[i + 3][0] + 1))
+        calls.append(ResultCall(name, query_id, char_offset(pos), char_offset(tokens[i + 3][0]) + 1))
     return calls
 
 

@@ -123,7 +123,11 @@ def _numeric_bins(source: str, col: str, *, integral: bool) -> str:
     step = "mag * CASE WHEN raw / mag <= 1 THEN 1 WHEN raw / mag <= 2 THEN 2 WHEN raw / mag <= 5 THEN 5 ELSE 10 END"
     least = "1.0" if integral else "0.0"
     # the bounds as text: no more decimals than the step has, integers without any
-    fmt = "CASE WHEN digits = 0 THEN round({x})::HUGEINT::VARCHAR ELSE round({x}, digits)::VARCHAR END"
+    # (HUGEINT only while the integer fits it: beyond ~1.7e38 a DOUBLE keeps its own notation)
+    fmt = (
+        "CASE WHEN digits = 0 AND abs({x}) < 1e37 THEN round({x})::HUGEINT::VARCHAR"
+        " WHEN digits = 0 THEN round({x})::VARCHAR ELSE round({x}, digits)::VARCHAR END"
+    )
     return f"""
 WITH src AS (SELECT TRY_CAST({col} AS DOUBLE) AS x FROM {source}),
 b AS MATERIALIZED (
