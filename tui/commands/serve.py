@@ -90,6 +90,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="queries executing at once")
     parser.add_argument(
+        "--registry",
+        default=None,
+        metavar="URL",
+        help="postgresql://…: share the registry with other replicas (with --results; env FOLIO_REGISTRY)",
+    )
+    parser.add_argument(
+        "--results",
+        default=None,
+        metavar="URL",
+        help="s3://bucket/prefix: keep results in S3 (with --registry; env FOLIO_RESULTS; "
+        "endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)",
+    )
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cluster: a stopped replica's queries fail after this (default 5)",
+    )
+    parser.add_argument(
         "--max-connections",
         type=int,
         default=None,
@@ -119,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.server.auth import KeyringError, mask
     from tui.server.guard import guarded_protocol
     from tui.server.shutdown import QueryServer
+    from tui.store.backends import BackendUnavailable
     from tui.store.store import StoreBusy
 
     try:
@@ -129,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
             async_timeout_s=args.async_timeout,
             quota_bytes=args.quota,
             max_concurrent_queries=args.max_concurrent,
+            registry=args.registry,
+            results=args.results,
+            lease_s=args.lease,
             page_max_bytes=args.page_max_bytes,
             max_connections=args.max_connections,
             header_timeout_s=args.header_timeout,
@@ -170,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         app = create_app(settings, engine, keyring)
+    except (BackendUnavailable, ValueError) as exc:
+        raise CommandError(str(exc), 2) from None
     except StoreBusy as exc:
         raise CommandError(f"{exc}; give this one another --store", 2) from None
     except OSError as exc:
@@ -182,7 +208,13 @@ def run(args: argparse.Namespace) -> int:
     limits = _connection_limits(settings)
     url = f"http://{args.host}:{sock.getsockname()[1]}"
     print(f"folio: serving {engine.describe()} at {url}", file=sys.stderr)
-    print(f"folio: results stored in {settings.store_dir}", file=sys.stderr)
+    if settings.clustered:
+        print(
+            f"folio: registry {_without_password(settings.registry or '')}, results {settings.results}", file=sys.stderr
+        )
+        print(f"folio: this replica's cache in {settings.store_dir}", file=sys.stderr)
+    else:
+        print(f"folio: results stored in {settings.store_dir}", file=sys.stderr)
     if generated:
         shown = generated if generated != os.environ.get("FOLIO_API_KEY") else mask(generated)
         print(f"folio: API key: {shown}", file=sys.stderr)
@@ -204,6 +236,10 @@ def run(args: argparse.Namespace) -> int:
     with sock:
         QueryServer(config, app.state.service).run(sockets=[sock])
     return 0
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:…@", url)
 
 
 def _listen(host: str, port: int) -> socket.socket:

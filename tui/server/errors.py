@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from tui.store.backends import BackendUnavailable
 from tui.wire import ErrorType
 
 log = logging.getLogger("folio.server")
@@ -129,6 +130,15 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
         return error_response(ApiError(exc.status_code, type_, message, headers=dict(exc.headers or {})))
+
+    @app.exception_handler(BackendUnavailable)
+    async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
+        # a cluster replica that cannot reach the registry or the object store: the request
+        # may well succeed on another replica, or on this one shortly
+        log.warning("serving %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            ApiError(503, ErrorType.SERVICEUNAVAILABLE, f"{exc}; try again shortly", headers={"Retry-After": "1"})
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

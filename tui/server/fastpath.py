@@ -27,6 +27,7 @@ from tui.server.errors import ApiError
 from tui.server.routes import ARROW_STREAM, page_response
 from tui.server.service import INLINE_READ_BYTES, Service
 from tui.server.throttle import AuthThrottle
+from tui.store.backends import BackendUnavailable
 from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, MAX_PAGE_DOCS
 
 _PAGES = re.compile(rf"^{re.escape(API_PREFIX)}/queries/([^/]+)/pages(?:/([^/]+))?$")
@@ -81,7 +82,7 @@ class PageFastPath:
             if live is not None:
                 return None
             start = self.service.decode_cursor(record, cursor) if cursor else 0
-        except ApiError:
+        except (ApiError, BackendUnavailable):  # the route answers, with the error model
             return None
         page = self.service.rendered_page(record, start + offset, docs, read_limit=INLINE_READ_BYTES)
         if page is None or page.rendered is None:  # large pages are read on a thread by the route

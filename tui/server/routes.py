@@ -172,7 +172,9 @@ def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) ->
 
 
 def _status_code(type_: str | None) -> int:
-    return {"QUERY_TIMEOUT": 408, "RATELIMITEXCEEDED": 429, "INTERNALERROR": 500}.get(type_ or "", 400)
+    return {"QUERY_TIMEOUT": 408, "RATELIMITEXCEEDED": 429, "INTERNALERROR": 500, "SERVICEUNAVAILABLE": 503}.get(
+        type_ or "", 400
+    )
 
 
 def _query_failed(record: QueryRecord) -> ApiError:

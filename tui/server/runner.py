@@ -30,6 +30,7 @@ from typing import Any
 from tui.engines.base import Cancelled, Engine, Execution, ParameterError, SqlError, field_type_name
 from tui.engines.statements import StatementNotAllowed
 from tui.server.fairqueue import FairQueue
+from tui.store.backends import BackendUnavailable
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, ResultWriter
 from tui.store.store import Store
@@ -189,6 +190,9 @@ class Runner:
         with self._lock:
             return not live.dispatched
 
+    def live_ids(self) -> list[str]:
+        return list(self._live)
+
     def running_count(self, org: str) -> int:
         return sum(1 for live in self._live.values() if live.record.org == org)
 
@@ -276,6 +280,7 @@ class Runner:
             index = writer.finish()
             if self._settle(live) is not None:
                 raise Cancelled("query cancelled")
+            self.store.finished_writing(record, index)
             self._complete(live, index)
         except Exception as exc:
             self._end(live, exc)
@@ -309,6 +314,8 @@ class Runner:
             self._fail(live, ErrorType.RESOURCEEXCEEDED, str(exc))
         elif isinstance(exc, ResultTooLarge):
             self._fail(live, ErrorType.CONTENTTOOLARGE, str(exc))
+        elif isinstance(exc, BackendUnavailable):  # a cluster's registry or object store
+            self._fail(live, ErrorType.SERVICEUNAVAILABLE, f"{exc}; run the query again shortly")
         else:  # the engine or the disk failed in a way we did not foresee
             log.error("query %s failed", live.query_id, exc_info=exc)
             self._fail(live, ErrorType.INTERNALERROR, f"query failed: {type(exc).__name__}: {exc}")

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -40,6 +40,9 @@ from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
 from tui.wire import MAX_OFFSET, ErrorType, QueryStatus, format_ts
+
+if TYPE_CHECKING:
+    from tui.store.cluster import ClusterStore
 
 log = logging.getLogger("folio.server")
 
@@ -93,15 +96,7 @@ class Service:
         self.settings = settings
         self.engine = engine
         self.clock = clock or utc_now
-        self.store = Store(
-            settings.store_dir,
-            clock=self.clock,
-            expiry=timedelta(seconds=settings.expiry_s),
-            quota_bytes=settings.quota_bytes,
-            min_free_bytes=settings.min_free_bytes,
-            chunk_rows=settings.chunk_rows,
-            rendered_cache_bytes=settings.rendered_cache_bytes,
-        )
+        self.store = _open_store(settings, self.clock)
         self.runner = Runner(engine, self.store, max_workers=settings.max_concurrent_queries)
         # Chunks are rendered by two threads: the Arrow kernels doing the work release the GIL,
         # so two use both cores of a small server while a result is first read at random
@@ -109,8 +104,9 @@ class Service:
         # holds one chunk's JSON while it works.
         self._renderer = ThreadPoolExecutor(2, thread_name_prefix="folio-render")
         #: saved query lambdas, in the registry's file (they never expire)
-        self.lambdas = LambdaStore(self.store.registry.path, clock=self.clock)
+        self.lambdas = _open_lambdas(self.store, self.clock)
         self._sweeper: asyncio.Task | None = None
+        self._leases: asyncio.Task | None = None
         #: set when shutdown began: new queries are refused
         self.closing = False
         self._derived: DerivedEngine | None = None
@@ -119,6 +115,8 @@ class Service:
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="folio-sweeper")
+        if self.store.remote:
+            self._leases = asyncio.create_task(self._lease_forever(self.store), name="folio-leases")  # type: ignore[arg-type]
 
     def stop_queries(self) -> None:
         """The service is shutting down: stop every queued and running query now (each ends as
@@ -131,6 +129,8 @@ class Service:
         self.closing = True
         if self._sweeper:
             self._sweeper.cancel()
+        if self._leases:
+            self._leases.cancel()
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
         self.lambdas.close()
@@ -147,6 +147,21 @@ class Service:
                     log.info("expired %d result(s)", removed)
             except Exception:  # keep sweeping; a failed sweep is retried next round
                 log.exception("expiry sweep failed")
+
+    async def _lease_forever(self, store: ClusterStore) -> None:
+        """A cluster replica: renew the leases of the queries running here (and pick up
+        cancel requests made on other replicas), and fail those whose replica stopped."""
+        interval = max(self.settings.lease_s / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                for query_id in await asyncio.to_thread(store.heartbeat, self.runner.live_ids()):
+                    self.runner.cancel(query_id)
+                lost = await asyncio.to_thread(store.reap)
+                if lost:
+                    log.warning("failed %d query(ies) whose replica stopped", lost)
+            except Exception:  # the registry is unreachable: try again next round
+                log.exception("lease heartbeat failed")
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -179,7 +194,13 @@ class Service:
             and record.status is QueryStatus.COMPLETED
             and (record.expires_at is None or record.expires_at > self.clock())
         ):
-            index = self.store.index(record)
+            if self.store.remote:
+                # a cluster replica reads the parent's chunks from its own disk: fetch them
+                # into its cache first (blocking: a derived query's start is rare and waits
+                # for its parent's chunks anyway)
+                index = self.store.prepare(record, None, 0, record.row_count or 0)  # type: ignore[attr-defined]
+            else:
+                index = self.store.index(record)
         if record is None or index is None:
             raise ApiError(
                 404,
@@ -309,6 +330,11 @@ class Service:
             # is saved it is dropped like any finished query
             await live.finished.wait()
             record = self.store.registry.get(record.query_id, record.org) or record
+        elif not record.status.is_final and self.store.remote:
+            # running on another replica, which polls for cancel requests with its heartbeat
+            if await asyncio.to_thread(self.store.request_cancel, record.query_id):  # type: ignore[attr-defined]
+                record.status = QueryStatus.CANCELLED
+            return record
         if record.status.is_final:
             # deleting a large result is thousands of unlinks and a registry fsync
             await asyncio.to_thread(self.store.drop, record)
@@ -369,6 +395,19 @@ class Service:
                     return await self._slice(rows, position, None, live.record.status, columns, arrow, max_bytes)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
+        elif self.store.remote:
+            remote = await self._elsewhere(
+                self.store,  # type: ignore[arg-type]
+                record,
+                position,
+                docs,
+                wait=wait,
+                arrow=arrow,
+                max_bytes=max_bytes,
+            )
+            if isinstance(remote, PageSlice):
+                return remote
+            record = remote
         if not arrow:
             rendered = self.rendered_page(record, position, docs, bounded=bounded, read_limit=INLINE_READ_BYTES)
             if rendered is not None and rendered.rendered is None:  # rendered, but large to read
@@ -398,6 +437,44 @@ class Service:
         else:
             rendered, count = await asyncio.to_thread(documents_within, rows, max_bytes)
         return PageSlice(None, count, position, total, status, columns, rendered)
+
+    async def _elsewhere(
+        self,
+        store: ClusterStore,
+        record: QueryRecord,
+        position: int,
+        docs: int,
+        *,
+        wait: bool,
+        arrow: bool,
+        max_bytes: int | None,
+    ) -> PageSlice | QueryRecord:
+        """A cluster replica answering for a result it may not have: rows of a query running
+        on another replica (following its progress object), or the chunks of a completed
+        result fetched into the local cache. Returns the page, or the (fresh) record when the
+        ordinary path can now answer from the local disk."""
+        deadline = time.monotonic() + (self.settings.page_wait_s if wait else 0)
+        while not record.status.is_final:
+            progress = await asyncio.to_thread(store.progress, record)
+            if progress is not None and progress.rows > position:
+                index = await asyncio.to_thread(store.prepare, record, progress, position, docs)
+                if index is not None:
+                    rows = read_rows(store.path(record), index, position, docs)
+                    return await self._slice(rows, position, None, record.status, _columns(index), arrow, max_bytes)
+            if time.monotonic() >= deadline:
+                raise ApiError(
+                    503,
+                    ErrorType.NOT_READY,
+                    f"the query is {record.status.value.lower()} and has stored "
+                    f"{progress.rows if progress else 0:,} rows so far; ask again shortly",
+                    query_id=record.query_id,
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            record = await asyncio.to_thread(store.registry.get, record.query_id) or record
+        if record.status is QueryStatus.COMPLETED and not store.ready(record, position, docs):
+            await asyncio.to_thread(store.prepare, record, None, position, docs)
+        return record
 
     def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
         """Count this read; the chunks it makes due are rendered on the renderer threads, and
@@ -458,6 +535,39 @@ def _decode_list_cursor(cursor: str) -> tuple[float, int]:
         return float(submitted), int(rowid)
     except (ValueError, UnicodeDecodeError):
         raise invalid("invalid cursor: not one this list handed out") from None
+
+
+def _open_lambdas(store: Store, clock: Clock) -> LambdaStore:
+    if store.remote:
+        from tui.store.pg_shim import SqliteStylePg
+
+        return LambdaStore(None, clock=clock, db=SqliteStylePg(store.registry.dsn))  # type: ignore[attr-defined]
+    return LambdaStore(store.registry.path, clock=clock)  # type: ignore[attr-defined]
+
+
+def _open_store(settings: ServiceSettings, clock: Clock) -> Store:
+    common = dict(
+        clock=clock,
+        expiry=timedelta(seconds=settings.expiry_s),
+        quota_bytes=settings.quota_bytes,
+        min_free_bytes=settings.min_free_bytes,
+        chunk_rows=settings.chunk_rows,
+        rendered_cache_bytes=settings.rendered_cache_bytes,
+    )
+    if not settings.clustered:
+        return Store(settings.store_dir, **common)
+    from tui.store.cluster import open_cluster_store
+
+    if not (settings.registry and settings.results):
+        raise ValueError("a cluster needs both --registry postgresql://… and --results s3://bucket/prefix")
+    return open_cluster_store(
+        root=settings.store_dir,
+        registry_url=settings.registry,
+        results_url=settings.results,
+        lease_s=settings.lease_s,
+        local_cache_bytes=settings.local_cache_bytes,
+        **common,
+    )
 
 
 def _log_failure(future: Future) -> None:

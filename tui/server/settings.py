@@ -76,6 +76,21 @@ class ServiceSettings:
     max_header_bytes: int = 32 * 1024
     #: keep a log of requests on ``app.state.request_log`` (tests use it)
     record_requests: bool = False
+    #: ``postgresql://…``: the shared registry of a cluster of replicas (with ``results``);
+    #: None: the embedded SQLite registry in ``store_dir``
+    registry: str | None = None
+    #: ``s3://bucket/prefix``: where a cluster's results live (with ``registry``; endpoint and
+    #: credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)
+    results: str | None = None
+    #: a cluster replica that has not renewed a query's lease for this long has stopped: any
+    #: replica then fails the query
+    lease_s: float = 5.0
+    #: a cluster replica's local cache of result chunks (``store_dir`` holds it)
+    local_cache_bytes: int = 2 * 1024 * 1024 * 1024
+
+    @property
+    def clustered(self) -> bool:
+        return bool(self.registry or self.results)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> ServiceSettings:

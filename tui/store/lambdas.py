@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tui.wire_lambdas import DEFAULT_WORKSPACE, LATEST_TAG
 
@@ -165,13 +166,17 @@ class LambdaStore:
     """The org's lambdas, versions and tags. Thread-safe; every call is one short transaction
     (writes wait for an fsync, so callers on an event loop run them in a thread)."""
 
-    def __init__(self, path: Path, *, clock: Clock):
+    def __init__(self, path: Path | None, *, clock: Clock, db: Any = None):
+        """``db``: instead of the SQLite file at ``path``, a connection that speaks sqlite3's
+        dialect to another database (a cluster's PostgreSQL: tui.store.pg_shim)."""
         self.clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        if db is None:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+        self._db = db
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tui.store.backends import QueryRegistry
 from tui.store.cursors import CursorCodec
 from tui.store.registry import QueryRecord, Registry
 from tui.store.rendered import RenderedChunks, is_rendered_file
@@ -105,21 +106,39 @@ class Store:
         self.chunk_rows = chunk_rows
         root.mkdir(parents=True, exist_ok=True)
         # One process per store: recovery at start-up treats every RUNNING query as crashed,
-        # which is only true if no other process is running them.
+        # which is only true if no other process is running them. (A cluster store locks only
+        # its replica's local cache this way; queries are guarded by leases.)
         self._lock_fd = _lock(root)
         self.results = root / "results"
         self.results.mkdir(exist_ok=True)
-        self.registry = Registry(root / "registry.sqlite3")
-        self.cursors = CursorCodec(_load_secret(root / "secret"))
+        self.registry: QueryRegistry = self._open_registry()
+        self.cursors = CursorCodec(self._cursor_secret())
         self._usage_lock = threading.Lock()
         self._indexes: OrderedDict[str, ResultIndex] = OrderedDict()
         self._indexes_lock = threading.Lock()
-        self.rendered = RenderedChunks(
-            capacity_bytes=rendered_cache_bytes, reserve=self.reserve, account=self.account, release=self.release
-        )
+        self.rendered = self._rendered_cache(rendered_cache_bytes)
         self.recover()
-        self._usage = sum(directory_size(p) for p in self.results.iterdir() if p.is_dir())
-        self._usage += self.registry.sql_bytes()
+        self._usage = self._measure_usage()
+
+    #: results live elsewhere (an object store) and this disk holds a cache of them
+    remote = False
+
+    # -- what a subclass may put elsewhere (tui.store.cluster) ------------------------------
+
+    def _open_registry(self) -> QueryRegistry:
+        return Registry(self.root / "registry.sqlite3")
+
+    def _cursor_secret(self) -> bytes:
+        return _load_secret(self.root / "secret")
+
+    def _rendered_cache(self, capacity_bytes: int) -> RenderedChunks:
+        return RenderedChunks(
+            capacity_bytes=capacity_bytes, reserve=self.reserve, account=self.account, release=self.release
+        )
+
+    def _measure_usage(self) -> int:
+        usage = sum(directory_size(p) for p in self.results.iterdir() if p.is_dir())
+        return usage + self.registry.sql_bytes()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -185,6 +204,9 @@ class Store:
         return ResultWriter(
             self.results / record.directory, schema, reserve=self.reserve, account=self.account, on_chunk=on_chunk
         )
+
+    def finished_writing(self, record: QueryRecord, index: ResultIndex) -> None:
+        """The runner has written ``record``'s result in full (a cluster store caches it)."""
 
     def path(self, record: QueryRecord) -> Path:
         return self.results / record.directory
@@ -271,7 +293,7 @@ class Store:
                 self.registry.delete(record.query_id)
                 self.release(sql_size(record.sql))
                 continue
-            if (self.results / record.directory).exists():
+            if self._has_result(record):
                 self.remove_result(record)
                 removed += 1
             if len(record.sql) > EXPIRED_SQL_CHARS + 1:
@@ -279,6 +301,9 @@ class Store:
                 self.registry.set_sql(record.query_id, kept)
                 self.release(sql_size(record.sql) - sql_size(kept))
         return removed
+
+    def _has_result(self, record: QueryRecord) -> bool:
+        return (self.results / record.directory).exists()
 
     def drop(self, record: QueryRecord) -> None:
         stored = self.registry.get(record.query_id)

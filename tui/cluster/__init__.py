@@ -1,0 +1,1 @@
+"""Running folio as several replicas over shared backends (a demo launcher and its parts)."""
