@@ -72,7 +72,11 @@ def test_sqlite_tables_views_columns(tmp_path: Path) -> None:
     engine = SQLiteEngine(path)
     catalog = read_catalog(engine)
     assert catalog.schemas == ("main",)
-    assert [(r.name, r.kind) for r in catalog.relations] == [("my table", "TABLE"), ("names", "VIEW"), ("users", "TABLE")]
+    assert [(r.name, r.kind) for r in catalog.relations] == [
+        ("my table", "TABLE"),
+        ("names", "VIEW"),
+        ("users", "TABLE"),
+    ]
     users = relation(catalog, "main", "users")
     assert users.columns == (Column("id", "INTEGER"), Column("name", "TEXT"), Column("score", "REAL"))
     assert users.row_estimate is None
@@ -96,7 +100,7 @@ def pg_catalog_db(pg_admin: psycopg.Connection, pg_dsn: str) -> Iterator[str]:
     pg_admin.execute("CREATE TABLE sales.regions (code char(2))")
     pg_admin.execute("CREATE SCHEMA hidden")
     pg_admin.execute("CREATE TABLE hidden.t (x int)")
-    pg_admin.execute("GRANT SELECT ON public.orders, public.big_orders, public.\"my table\" TO folio_reader")
+    pg_admin.execute('GRANT SELECT ON public.orders, public.big_orders, public."my table" TO folio_reader')
     pg_admin.execute("GRANT SELECT (name) ON public.people TO folio_reader")
     pg_admin.execute("GRANT USAGE ON SCHEMA sales TO folio_reader")
     pg_admin.execute("GRANT SELECT ON sales.regions TO folio_reader")

@@ -80,9 +80,7 @@ def read_catalog(engine: Engine) -> Catalog:
         raise CatalogError(f"cannot read the {engine.name} catalog: {exc.message}") from None
 
 
-def _relations(
-    tables: Iterable[tuple[Any, ...]], columns: Iterable[tuple[Any, ...]]
-) -> tuple[Relation, ...]:
+def _relations(tables: Iterable[tuple[Any, ...]], columns: Iterable[tuple[Any, ...]]) -> tuple[Relation, ...]:
     """Relations from ``(schema, name, kind, row_estimate, comment)`` rows and their
     ``(schema, name, column, type)`` rows (in column order)."""
     by_table: dict[tuple[str, str], list[Column]] = {}
@@ -197,15 +195,79 @@ WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY m.name, p.cid
 """
 #: SQLite's core functions, for builds without ``pragma_function_list``
-SQLITE_FUNCTIONS = (
-    "abs avg changes char coalesce count date datetime format glob group_concat hex ifnull iif "
-    "instr julianday last_insert_rowid length like likelihood likely lower ltrim max min nullif "
-    "printf quote random randomblob replace round rtrim sign soundex sqlite_version strftime "
-    "string_agg substr substring sum time total total_changes trim typeof unhex unicode unixepoch "
-    "unlikely upper zeroblob json json_array json_extract json_group_array json_group_object "
-    "json_object json_type json_valid row_number rank dense_rank ntile lag lead first_value "
-    "last_value nth_value percent_rank cume_dist"
-).split()
+SQLITE_FUNCTIONS = [
+    "abs",
+    "avg",
+    "changes",
+    "char",
+    "coalesce",
+    "count",
+    "date",
+    "datetime",
+    "format",
+    "glob",
+    "group_concat",
+    "hex",
+    "ifnull",
+    "iif",
+    "instr",
+    "julianday",
+    "last_insert_rowid",
+    "length",
+    "like",
+    "likelihood",
+    "likely",
+    "lower",
+    "ltrim",
+    "max",
+    "min",
+    "nullif",
+    "printf",
+    "quote",
+    "random",
+    "randomblob",
+    "replace",
+    "round",
+    "rtrim",
+    "sign",
+    "soundex",
+    "sqlite_version",
+    "strftime",
+    "string_agg",
+    "substr",
+    "substring",
+    "sum",
+    "time",
+    "total",
+    "total_changes",
+    "trim",
+    "typeof",
+    "unhex",
+    "unicode",
+    "unixepoch",
+    "unlikely",
+    "upper",
+    "zeroblob",
+    "json",
+    "json_array",
+    "json_extract",
+    "json_group_array",
+    "json_group_object",
+    "json_object",
+    "json_type",
+    "json_valid",
+    "row_number",
+    "rank",
+    "dense_rank",
+    "ntile",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "nth_value",
+    "percent_rank",
+    "cume_dist",
+]
 
 
 def _sqlite(engine: Engine) -> Catalog:

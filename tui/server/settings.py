@@ -54,6 +54,9 @@ class ServiceSettings:
     #: answer pages of rendered results without FastAPI (tui.server.fastpath); off only to
     #: compare the two paths
     page_fast_path: bool = True
+    #: how long the source's catalog (workspaces, collections, functions) is served from
+    #: memory before the engine is asked again
+    catalog_ttl_s: float = 5.0
     #: keep a log of requests on ``app.state.request_log`` (tests use it)
     record_requests: bool = False
 

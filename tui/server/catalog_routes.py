@@ -1,0 +1,86 @@
+"""Read-only Rockset workspace and collection endpoints over the source's catalog (§12), and
+folio's ``/functions`` extension for SQL completion. Bodies: :mod:`tui.server.catalog`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from tui.engines.catalog import Catalog, CatalogError
+from tui.server.catalog import CatalogCache, collection_body, find_relation, workspace_body
+from tui.server.errors import ApiError
+from tui.server.routes import PrincipalDep, _json
+from tui.wire import API_PREFIX, ErrorModel, ErrorType
+
+router = APIRouter(
+    prefix=API_PREFIX, responses={code: {"model": ErrorModel} for code in (401, 404, 503)}, tags=["catalog"]
+)
+
+
+async def get_catalog(request: Request, principal: PrincipalDep) -> Catalog:
+    """The source's catalog (the same for every org: it holds no stored results)."""
+    cache: CatalogCache = request.app.state.catalog
+    try:
+        return await cache.get()
+    except CatalogError as exc:
+        raise ApiError(503, ErrorType.SERVICEUNAVAILABLE, exc.message) from None
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def _workspace_missing(workspace: str) -> ApiError:
+    return ApiError(
+        404,
+        ErrorType.NOTFOUND,
+        f'Workspace with name "{workspace}" does not exist',
+        message_key="WORKSPACE_NOT_FOUND",
+    )
+
+
+def _check_workspace(catalog: Catalog, workspace: str) -> None:
+    if workspace not in catalog.schemas:
+        raise _workspace_missing(workspace)
+
+
+@router.get("/ws", summary="List workspaces (the source's schemas)")
+async def list_workspaces(catalog: CatalogDep) -> Response:
+    return _json({"data": [workspace_body(catalog, schema) for schema in catalog.schemas]})
+
+
+@router.get("/ws/{workspace}", summary="Get a workspace (a schema)")
+async def get_workspace(workspace: str, catalog: CatalogDep) -> Response:
+    _check_workspace(catalog, workspace)
+    return _json({"data": workspace_body(catalog, workspace)})
+
+
+@router.get("/collections", summary="List all collections (tables and views, with columns in `folio`)")
+async def list_collections(catalog: CatalogDep) -> Response:
+    return _json({"data": [collection_body(relation) for relation in catalog.relations]})
+
+
+@router.get("/ws/{workspace}/collections", summary="List the collections of a workspace")
+async def workspace_collections(workspace: str, catalog: CatalogDep) -> Response:
+    _check_workspace(catalog, workspace)
+    return _json({"data": [collection_body(relation) for relation in catalog.in_schema(workspace)]})
+
+
+@router.get("/ws/{workspace}/collections/{collection}", summary="Get a collection (a table or view)")
+async def get_collection(workspace: str, collection: str, catalog: CatalogDep) -> Response:
+    _check_workspace(catalog, workspace)
+    relation = find_relation(catalog, workspace, collection)
+    if relation is None:
+        raise ApiError(
+            404,
+            ErrorType.NOTFOUND,
+            f'Collection "{collection}" does not exist in workspace "{workspace}"',
+            message_key="COLLECTION_DOES_NOT_EXIST",
+        )
+    return _json({"data": collection_body(relation)})
+
+
+@router.get("/functions", summary="folio extension: the SQL functions of the source's engine")
+async def list_functions(catalog: CatalogDep) -> Response:
+    return _json({"data": {"engine": catalog.engine, "functions": list(catalog.functions)}})
