@@ -14,46 +14,16 @@ PostgreSQL ``reltuples``) and ``None`` otherwise: counting rows would scan every
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from tui.catalog import Catalog, Column, Relation
 from tui.engines.base import Engine, EngineError
+
+__all__ = ["Catalog", "CatalogError", "Column", "Relation", "read_catalog"]
 
 
 class CatalogError(EngineError):
     """The engine's catalog could not be read."""
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    type: str
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """A table or view. ``kind`` is ``"TABLE"`` or ``"VIEW"``."""
-
-    schema: str
-    name: str
-    kind: str
-    columns: tuple[Column, ...] = ()
-    #: the engine's estimate of the row count, if it keeps one cheaply (views: None)
-    row_estimate: int | None = None
-    comment: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    engine: str
-    #: every schema the caller may use, including empty ones, in the engine's order
-    schemas: tuple[str, ...]
-    relations: tuple[Relation, ...]
-    #: names of the SQL functions the engine knows (for completion), sorted, distinct
-    functions: tuple[str, ...] = field(default=())
-
-    def in_schema(self, schema: str) -> list[Relation]:
-        return [r for r in self.relations if r.schema == schema]
 
 
 def select(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
