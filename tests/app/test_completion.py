@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from tui.app.editor.completion import CompletionIndex, complete, quote_identifier, table_references, _tokens
+from tui.app.editor.completion import CompletionIndex, _tokens, complete, quote_identifier, table_references
 from tui.catalog import Catalog, Column, Relation
 
 CATALOG = Catalog(
     "duckdb",
     ("main", "staging"),
     (
-        Relation("main", "_events", "TABLE", (Column("id", "BIGINT"), Column("kind", "VARCHAR"), Column("at", "TIMESTAMP"))),
+        Relation(
+            "main", "_events", "TABLE", (Column("id", "BIGINT"), Column("kind", "VARCHAR"), Column("at", "TIMESTAMP"))
+        ),
         Relation("main", "users", "TABLE", (Column("id", "INTEGER"), Column("name", "VARCHAR"))),
         Relation("main", "user sessions", "VIEW", (Column("user id", "INTEGER"),)),
         Relation("staging", "imports", "TABLE", (Column("path", "VARCHAR"),)),
@@ -70,11 +72,16 @@ def test_alias_dot_completes_the_aliased_tables_columns() -> None:
     assert texts("SELECT e.| FROM _events e") == ["id", "kind", "at"]
     assert texts("SELECT e.k| FROM _events AS e JOIN users u ON u.id = e.id") == ["kind"]
     assert texts("SELECT u.| FROM _events AS e JOIN users u ON u.id = e.id") == ["id", "name"]
-    assert texts("SELECT s.| FROM main.\"user sessions\" s") == ['"user id"']
+    assert texts('SELECT s.| FROM main."user sessions" s') == ['"user id"']
     assert texts("SELECT users.n| FROM users") == ["name"]
     assert texts("SELECT main.users.| FROM main.users") == ["id", "name"]
     completion = at_cursor("SELECT e.| FROM _events e")
     assert completion is not None and completion.qualified and completion.worth_showing
+
+
+def test_the_word_being_typed_is_not_an_alias() -> None:
+    assert "wh" not in texts("SELECT * FROM users wh|")
+    assert texts("SELECT * FROM users wher|") == ["where"]
 
 
 def test_table_references_with_schemas_aliases_and_lists() -> None:

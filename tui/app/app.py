@@ -59,6 +59,7 @@ from tui.app.messages import (
 )
 from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar import QueriesSidebar
+from tui.app.sidebar.catalog import CatalogLoaded, NameInsertRequested
 from tui.app.sidebar.entries import short_id
 from tui.app.source import (
     FINAL_STATES,
@@ -118,6 +119,8 @@ class FolioApp(App[None]):
         Binding("f2", "focus_editor", "Editor", show=False),
         Binding("f3", "focus_grid", "Results", show=False),
         Binding("f4", "focus_sidebar", "Queries list", show=False),
+        # priority: the editor's own F6 selects the line
+        Binding("f6", "focus_catalog", "Catalog", show=False, priority=True),
         # priority: the editor binds F7 to "select all"; while a query runs, F7 cancels it
         # (check_action lets the key through to the editor otherwise)
         Binding("f7", "cancel_query", "Cancel query", priority=True),
@@ -215,6 +218,7 @@ class FolioApp(App[None]):
 
     def _source_ready(self) -> None:
         self._update_status()
+        self.sidebar.catalog.load(self.source)
         self.refresh_queries()
         if self.polling:
             self.set_interval(LIST_EVERY_S, self.refresh_queries)
@@ -756,6 +760,16 @@ class FolioApp(App[None]):
             sidebar.query_one("#queries-list").focus()
         elif sidebar.has_focus_within:
             self.grid.focus()
+
+    def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        self.editor.completion.set_index(message.index)
+
+    def on_name_insert_requested(self, message: NameInsertRequested) -> None:
+        self.editor.insert_name(message.text)
+
+    def action_focus_catalog(self) -> None:
+        self.sidebar.set_class(False, "-hidden")
+        self.sidebar.catalog.reveal()
 
     def action_focus_editor(self) -> None:
         self.editor.focus()

@@ -164,13 +164,16 @@ class CompletionIndex:
         self._general = _Sorted(general + relations)
         self._relations = _Sorted(relations)
 
-    def _relation_candidate(self, relation: Relation, *, qualified: bool | None = None) -> Candidate:
+    def reference(self, relation: Relation, *, qualified: bool | None = None) -> str:
+        """How SQL names ``relation``: quoted as needed, with its schema outside the default one."""
         name = quote_identifier(relation.name, self.engine)
         if qualified is None:
             qualified = relation.schema != self.default_schema
-        text = f"{quote_identifier(relation.schema, self.engine)}.{name}" if qualified else name
+        return f"{quote_identifier(relation.schema, self.engine)}.{name}" if qualified else name
+
+    def _relation_candidate(self, relation: Relation, *, qualified: bool | None = None) -> Candidate:
         kind = "view" if relation.kind == "VIEW" else "table"
-        return Candidate(text, relation.name, kind, relation.schema)
+        return Candidate(self.reference(relation, qualified=qualified), relation.name, kind, relation.schema)
 
     def find(self, parts: list[str]) -> Relation | None:
         """The relation named by ``[table]`` or ``[schema, table]`` (the default schema first)."""
@@ -316,7 +319,11 @@ def complete(index: CompletionIndex, text: str, cursor: int, *, limit: int = LIM
     while len(before) >= 2 and before[-1].text == "." and before[-2].kind in ("word", "quoted"):
         qualifier.insert(0, before[-2].name)
         before = before[:-2]
-    statement = [t for t in _tokens(text[start:end], start) if t.kind not in ("comment", "string")]
+    # the word being typed is not yet anything (``FROM users wh|`` is no alias ``wh``)
+    typing = prefix_token.start if prefix_token else -1
+    statement = [
+        t for t in _tokens(text[start:end], start) if t.kind not in ("comment", "string") and t.start != typing
+    ]
     scope = table_references(statement)
 
     if qualifier:

@@ -13,13 +13,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
+from tui.app.sidebar.catalog import CatalogPane
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, short_id
 from tui.humanize import format_bytes
 
@@ -41,10 +42,15 @@ class QueriesSidebar(Vertical):
         self.offline: str | None = None
         self.loaded = False
         self._note: Text | None = None
+        self.catalog = CatalogPane(id="catalog")
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="queries-list")
-        yield Static("", id="queries-note")
+        with TabbedContent(id="sidebar-tabs"):
+            with TabPane("Queries", id="queries-tab"):
+                yield OptionList(id="queries-list")
+                yield Static("", id="queries-note")
+            with TabPane("Catalog", id="catalog-tab"):
+                yield self.catalog
 
     def on_mount(self) -> None:
         self.border_title = "Queries"
