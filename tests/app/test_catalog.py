@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
 from textual.widgets import Input
 
+from tests.app.conftest import RunningService
 from tests.app.helpers import settle, until
+from tests.conftest import make_keyring, make_settings
+from tests.engines.conftest import pg_admin, pg_dsn, pg_server  # noqa: F401 - fixtures
+from tui.app.editor import completion_popup
 from tui.app.sidebar.catalog import CatalogTree
+from tui.engines.duckdb import DuckDBEngine
+from tui.engines.sqlite import SQLiteEngine
+from tui.server import create_app
 
 SIZE = (120, 32)
 SETUP = [
@@ -170,3 +184,95 @@ async def test_alias_and_quoted_names(service, make_app):
             await pilot.press("ctrl+space")
             await popup_settled(pilot)
             assert popup_items(app)[:4] == ["id", "kind", "amount", '"a b"']
+
+
+# --- other engines, and a big catalog -------------------------------------------------------
+
+
+@asynccontextmanager
+async def service_over(engine, store: Path) -> AsyncIterator[RunningService]:
+    app = create_app(make_settings(store), engine, make_keyring())
+    async with app.router.lifespan_context(app):
+        yield RunningService(app, httpx.ASGITransport(app=app))
+
+
+async def browse_and_complete(pilot, table: str, typed: str, expected: list[str]) -> None:
+    app = pilot.app
+    await loaded(pilot)
+    assert any(label.strip().endswith(table) or f" {table} " in label for label in tree_labels(app))
+    app.editor.focus()
+    await type_text(pilot, typed)
+    await popup_settled(pilot)
+    assert popup_items(app) == expected
+
+
+async def test_sqlite_source(tmp_path, make_app):
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE people (id INTEGER, full_name TEXT)")
+    async with service_over(SQLiteEngine(path), tmp_path / "store") as service, service.client() as client:
+        app = make_app(client, sidebar=True, sql="")
+        async with app.run_test(size=SIZE) as pilot:
+            await browse_and_complete(pilot, "t people", "SELECT * FROM peo", ["people"])
+            await pilot.press("tab")
+            await type_text(pilot, " p WHERE p.fu")
+            await popup_settled(pilot)
+            assert popup_items(app) == ["full_name"]
+            await pilot.press("enter")
+            assert app.editor.text == "SELECT * FROM people p WHERE p.full_name"
+
+
+async def test_postgres_source(tmp_path, make_app, pg_admin, pg_dsn):  # noqa: F811
+    from tui.engines.postgres import PostgresEngine
+
+    pg_admin.execute('CREATE TABLE IF NOT EXISTS public.accounts (id int4, "Owner Name" text)')
+    pg_admin.execute("CREATE SCHEMA IF NOT EXISTS billing")
+    pg_admin.execute("CREATE TABLE IF NOT EXISTS billing.invoices (total numeric(10,2))")
+    async with service_over(PostgresEngine(pg_dsn), tmp_path / "store") as service, service.client() as client:
+        app = make_app(client, sidebar=True, sql="")
+        async with app.run_test(size=SIZE) as pilot:
+            await browse_and_complete(pilot, "t accounts", "SELECT * FROM inv", ["billing.invoices"])
+            await pilot.press("tab")
+            await type_text(pilot, " i JOIN accounts a ON a.")
+            await popup_settled(pilot)
+            assert popup_items(app) == ["id", '"Owner Name"']
+            assert {"count", "lower"} <= set(app.editor.completion.index.catalog.functions)
+
+
+async def test_a_five_thousand_table_catalog_never_blocks_typing(tmp_path, make_app, monkeypatch):
+    """Completion runs on worker threads only; keys typed while answers are pending land in
+    the editor at once, and only the answer to the newest text is shown."""
+    engine = DuckDBEngine()
+    for start in range(0, 5000, 500):
+        engine._con.execute(
+            ";".join(
+                f"CREATE TABLE t_{i:04d} (id INTEGER, name VARCHAR, amount DOUBLE)" for i in range(start, start + 500)
+            )
+        )
+    main = threading.main_thread()
+    threads: list[threading.Thread] = []
+    gate = threading.Event()
+    real_complete = completion_popup.complete
+
+    def gated_complete(*args, **kwargs):
+        threads.append(threading.current_thread())
+        gate.wait(30)
+        return real_complete(*args, **kwargs)
+
+    monkeypatch.setattr(completion_popup, "complete", gated_complete)
+    async with service_over(engine, tmp_path / "store") as service, service.client() as client:
+        app = make_app(client, sidebar=True, sql="")
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            assert len(app.sidebar.catalog.catalog.relations) == 5000
+            assert "… 4,500 more: type to filter" in tree_labels(app)[-1]
+            app.editor.focus()
+            await type_text(pilot, "SELECT * FROM t_499")
+            # every key is in the editor while all the completions are still held back
+            assert app.editor.text == "SELECT * FROM t_499"
+            assert not app.editor.completion.shown and app.editor.completion.answered == 0
+            gate.set()
+            await popup_settled(pilot)
+            assert popup_items(app) == [f"t_{4990 + i}" for i in range(10)]
+            assert app.editor.completion.answered == 1  # the stale answers were dropped
+    assert threads and main not in threads
