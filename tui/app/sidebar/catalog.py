@@ -145,7 +145,7 @@ class CatalogPane(Vertical):
         if not total:
             self._note(Text("no tables or views", style="dim"))
         else:
-            count = f"{shown:,} of {total:,}" if needle else f"{total:,} tables/views"
+            count = f"{shown:,} of {total:,}" if needle else f"{total:,} tables"
             self._note(Text(f"{count} · enter insert · p rows", style="dim"))
 
     def _note(self, text: Text) -> None:
