@@ -7,16 +7,16 @@ collections) and the client and app (which browse and complete from it), like :m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(NamedTuple):
+    # named tuples, not dataclasses: a 5,000-table catalog has ~50,000 of them, built per read
     name: str
     type: str
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(NamedTuple):
     """A table or view. ``kind`` is ``"TABLE"`` or ``"VIEW"``."""
 
     schema: str

@@ -19,6 +19,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("F8", "history: recall an earlier statement"),
             ("F7", "select all (while no query runs)"),
             ("esc", "leave the editor (to the results)"),
+            ("tab  enter  esc", "completion popup: accept / accept / dismiss"),
+            ("ctrl+space", "completions with nothing typed yet"),
         ],
     ),
     (
@@ -40,6 +42,15 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("enter", "re-open a stored result (it is not run again)"),
             ("d", "cancel a running query / drop a stored result"),
             ("r", "run the query's SQL again"),
+        ],
+    ),
+    (
+        "Catalog",
+        [
+            ("F6", "the Catalog tab: schemas, tables and views, columns"),
+            ("/  space", "filter / expand a table to its columns"),
+            ("enter", "insert the name (SELECT * FROM … into an empty editor)"),
+            ("p", "show the table's rows (SELECT * FROM t)"),
         ],
     ),
     (

@@ -57,16 +57,14 @@ def _relations(tables: Iterable[tuple[Any, ...]], columns: Iterable[tuple[Any, .
     for schema, table, column, type_ in columns:
         by_table.setdefault((schema, table), []).append(Column(str(column), str(type_ or "")))
     return tuple(
-        Relation(
-            schema,
-            name,
-            kind,
-            tuple(by_table.get((schema, name), ())),
-            None if estimate is None or estimate < 0 else int(estimate),
-            comment,
-        )
+        Relation(schema, name, kind, tuple(by_table.get((schema, name), ())), _estimate(estimate), comment)
         for schema, name, kind, estimate, comment in tables
     )
+
+
+def _estimate(value: Any) -> int | None:
+    """A row estimate, or None where the engine has none (PostgreSQL: -1 before any ANALYZE)."""
+    return None if value is None or value < 0 else int(value)
 
 
 # --- DuckDB ------------------------------------------------------------------------------------
@@ -113,28 +111,27 @@ SELECT n.nspname FROM pg_catalog.pg_namespace n
 WHERE {_PG_HIDDEN} AND has_schema_privilege(n.oid, 'USAGE')
 ORDER BY n.nspname <> 'public', n.nspname
 """
-#: tables (r, p), views (v, m) and foreign tables (f) the role may read at least in part
-_PG_READABLE = f"""
-c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_PG_HIDDEN} AND NOT c.relispartition
-  AND has_schema_privilege(n.oid, 'USAGE')
-  AND (has_table_privilege(c.oid, 'SELECT') OR has_any_column_privilege(c.oid, 'SELECT'))
-"""
-_PG_TABLES = f"""
+#: one row per table or view, its columns (those the role may read) aggregated into two arrays
+_PG_RELATIONS = f"""
 SELECT n.nspname, c.relname, CASE WHEN c.relkind IN ('v', 'm') THEN 'VIEW' ELSE 'TABLE' END,
-       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.reltuples::int8 END,
-       obj_description(c.oid, 'pg_class')
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE {_PG_READABLE}
-ORDER BY 1, 2
-"""
-_PG_COLUMNS = f"""
-SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+       CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.reltuples::int8 END, d.description,
+       cols.names, cols.types
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE {_PG_READABLE}
-  AND (has_table_privilege(c.oid, 'SELECT') OR has_column_privilege(c.oid, a.attnum, 'SELECT'))
-ORDER BY n.nspname, c.relname, a.attnum
+CROSS JOIN LATERAL (SELECT has_table_privilege(c.oid, 'SELECT') AS whole) p
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT array_agg(a.attname::text ORDER BY a.attnum) AS names,
+           array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) AS types
+    FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      AND (p.whole OR has_column_privilege(c.oid, a.attnum, 'SELECT'))
+) cols ON true
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_PG_HIDDEN} AND NOT c.relispartition
+  AND has_schema_privilege(n.oid, 'USAGE')
+  AND (p.whole OR has_any_column_privilege(c.oid, 'SELECT'))
+ORDER BY 1, 2
 """
 _PG_FUNCTIONS = """
 SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p
@@ -146,7 +143,10 @@ ORDER BY 1
 
 def _postgres(engine: Engine) -> Catalog:
     schemas = tuple(row[0] for row in select(engine, _PG_SCHEMAS))
-    relations = _relations(select(engine, _PG_TABLES), select(engine, _PG_COLUMNS))
+    relations = tuple(
+        Relation(schema, name, kind, tuple(map(Column, names or (), types or ())), _estimate(estimate), comment)
+        for schema, name, kind, estimate, comment, names, types in select(engine, _PG_RELATIONS)
+    )
     functions = tuple(row[0] for row in select(engine, _PG_FUNCTIONS))
     return Catalog(engine.name, schemas, relations, functions)
 

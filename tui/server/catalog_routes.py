@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from tui.engines.catalog import Catalog, CatalogError
-from tui.server.catalog import CatalogCache, collection_body, find_relation, workspace_body
+from tui.server.catalog import CatalogCache, collection_body, find_relation, workspace_bodies
 from tui.server.errors import ApiError
 from tui.server.routes import PrincipalDep, _json
 from tui.wire import API_PREFIX, ErrorModel, ErrorType
@@ -47,24 +47,35 @@ def _check_workspace(catalog: Catalog, workspace: str) -> None:
 
 @router.get("/ws", summary="List workspaces (the source's schemas)")
 async def list_workspaces(catalog: CatalogDep) -> Response:
-    return _json({"data": [workspace_body(catalog, schema) for schema in catalog.schemas]})
+    return _json({"data": workspace_bodies(catalog)})
 
 
 @router.get("/ws/{workspace}", summary="Get a workspace (a schema)")
 async def get_workspace(workspace: str, catalog: CatalogDep) -> Response:
     _check_workspace(catalog, workspace)
-    return _json({"data": workspace_body(catalog, workspace)})
+    return _json({"data": next(body for body in workspace_bodies(catalog) if body["name"] == workspace)})
+
+
+def _encoded(body: bytes) -> Response:
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/collections", summary="List all collections (tables and views, with columns in `folio`)")
-async def list_collections(catalog: CatalogDep) -> Response:
-    return _json({"data": [collection_body(relation) for relation in catalog.relations]})
+async def list_collections(request: Request, catalog: CatalogDep) -> Response:
+    def build(catalog: Catalog) -> dict:
+        return {"data": [collection_body(relation) for relation in catalog.relations]}
+
+    return _encoded(await request.app.state.catalog.body(catalog, "collections", build))
 
 
 @router.get("/ws/{workspace}/collections", summary="List the collections of a workspace")
-async def workspace_collections(workspace: str, catalog: CatalogDep) -> Response:
+async def workspace_collections(request: Request, workspace: str, catalog: CatalogDep) -> Response:
     _check_workspace(catalog, workspace)
-    return _json({"data": [collection_body(relation) for relation in catalog.in_schema(workspace)]})
+
+    def build(catalog: Catalog) -> dict:
+        return {"data": [collection_body(relation) for relation in catalog.in_schema(workspace)]}
+
+    return _encoded(await request.app.state.catalog.body(catalog, f"ws/{workspace}/collections", build))
 
 
 @router.get("/ws/{workspace}/collections/{collection}", summary="Get a collection (a table or view)")

@@ -128,7 +128,8 @@ class CompletionPopup(OptionList):
         self.highlighted = 0
         x, y = self.editor.cursor_screen_offset
         self.absolute_offset = Offset(max(0, x - len(completion.prefix) - 2), y + 1)
-        self.add_class("-shown")
+        if not self.shown:  # a class change restyles the screen: only when it changes
+            self.add_class("-shown")
 
     def hide(self) -> None:
         """Close the popup and forget its candidates (an answer in flight is dropped too)."""
