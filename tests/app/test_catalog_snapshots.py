@@ -19,7 +19,9 @@ async def create_tables(client, clock) -> None:
 async def catalog_loaded(pilot) -> None:
     await connected(pilot)
     app = pilot.app
-    await until(pilot, lambda: app.sidebar.catalog.catalog is not None and app.editor.completion.index.catalog.relations)
+    await until(
+        pilot, lambda: app.sidebar.catalog.catalog is not None and app.editor.completion.index.catalog.relations
+    )
     await settle(pilot)
 
 

@@ -336,7 +336,8 @@ class QueryClient:
             functions: bytes | None = (await self._send("GET", "/functions", idempotent=True)).content
         except NotFound:
             functions = None
-        return parse_catalog(workspaces.content, collections.content, functions)
+        # a 5,000-table catalog is megabytes of JSON: decoded off the event loop
+        return await asyncio.to_thread(parse_catalog, workspaces.content, collections.content, functions)
 
     # -- plumbing -------------------------------------------------------------------------
 
