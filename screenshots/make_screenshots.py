@@ -107,7 +107,7 @@ async def main(rows: int, only: str | None = None) -> None:
             await pilot.press("down", "space")  # _events, expanded to its columns
             app.editor.focus()
             app.editor.move_cursor((0, 7))
-            for key in ("e", "full_stop", "s"):  # `e.` after FROM _events e: e's columns
+            for key in ("e", "full_stop"):  # `e.` after FROM _events e: e's columns
                 await pilot.press(key)
             await until(lambda: app.editor.completion.shown)
             await app.settled()
