@@ -71,7 +71,9 @@ class Usage:
         self.bytes -= n
 
     def cache(self, capacity: int = 1 << 30) -> RenderedChunks:
-        return RenderedChunks(capacity_bytes=capacity, reserve=self.reserve, account=self.account, release=self.release)
+        return RenderedChunks(
+            capacity_bytes=capacity, reserve=self.reserve, account=self.account, release=self.release
+        )
 
 
 def read(cache: RenderedChunks, directory, index, offset: int, count: int) -> bytes | None:
