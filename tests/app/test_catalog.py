@@ -276,3 +276,21 @@ async def test_a_five_thousand_table_catalog_never_blocks_typing(tmp_path, make_
             assert popup_items(app) == [f"t_{4990 + i}" for i in range(10)]
             assert app.editor.completion.answered == 1  # the stale answers were dropped
     assert threads and main not in threads
+
+
+async def test_a_popup_left_behind_by_a_click_never_replaces_text_elsewhere(service, make_app):
+    async with service.client() as client:
+        await setup(client)
+        app = make_app(client, sql="SELECT 1;\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            editor = app.editor
+            editor.focus()
+            editor.move_cursor((1, 0))
+            await type_text(pilot, "SELECT * FROM us")
+            await popup_settled(pilot)
+            assert editor.completion.shown
+            editor.move_cursor((0, 0))  # as a mouse click does: no key through the editor
+            await pilot.press("enter")
+            assert not editor.completion.shown
+            assert editor.text == "\nSELECT 1;\nSELECT * FROM us"  # enter was a newline, nothing replaced

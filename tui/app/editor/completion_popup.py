@@ -144,6 +144,9 @@ class CompletionPopup(OptionList):
         key = event.key
         if not self.shown or key not in _POPUP_KEYS:
             return False
+        if self.completion is None or self._cursor() != self.completion.end:
+            self.hide()  # the cursor moved away (a click): the key is the editor's again
+            return False
         event.stop()
         event.prevent_default()
         if key == "escape":
@@ -165,8 +168,10 @@ class CompletionPopup(OptionList):
             self.hide()
 
     def request_at_cursor(self, *, explicit: bool = False) -> None:
-        editor = self.editor
-        self.request(editor.text, editor.document.get_index_from_location(editor.cursor_location), explicit=explicit)
+        self.request(self.editor.text, self._cursor(), explicit=explicit)
+
+    def _cursor(self) -> int:
+        return self.editor.document.get_index_from_location(self.editor.cursor_location)
 
     def accept(self) -> None:
         """Replace the typed prefix with the highlighted candidate."""
