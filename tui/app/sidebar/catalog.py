@@ -28,6 +28,8 @@ from tui.catalog import Catalog, Relation
 
 #: tables listed per schema before "type to filter"
 MAX_SHOWN = 500
+#: catalogs with this many tables or more are kept out of the garbage collector's full passes
+FREEZE_ABOVE = 1000
 
 
 @dataclass
@@ -107,11 +109,14 @@ class CatalogPane(Vertical):
         # not stopped: the app hands the index to the editor
         self.catalog, self.index, self._problem = message.catalog, message.index, None
         self._rebuild()
-        # A big catalog is hundreds of thousands of long-lived objects; each full collection
-        # of the garbage collector would walk them all on the event loop (~0.3 s with 5,000
-        # tables, measured by benchmarks/catalog.py) while the user types. Move everything alive
-        # now out of its reach: plain data is still freed by reference counting when dropped.
-        gc.freeze()
+        if len(message.catalog.relations) >= FREEZE_ABOVE:
+            # A big catalog is hundreds of thousands of long-lived objects; each full collection
+            # of the garbage collector would walk them all on the event loop (0.25-0.4 s with
+            # 5,000 tables, benchmarks/catalog.py) while the user types. Collect once now, then
+            # move everything alive out of its reach (plain data is still freed by reference
+            # counting when it is dropped).
+            gc.collect()
+            gc.freeze()
 
     # --- drawing
 
