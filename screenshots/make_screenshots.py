@@ -101,8 +101,8 @@ async def main(rows: int, only: str | None = None) -> None:
 
         async def catalog(pilot) -> None:
             app = pilot.app
+            await pilot.press("f6")  # showing the Catalog tab reads the catalog
             await until(lambda: bool(app.editor.completion.index.catalog.relations))
-            await pilot.press("f6")
             await app.settled()
             await pilot.press("down", "space")  # _events, expanded to its columns
             app.editor.focus()

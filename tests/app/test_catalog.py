@@ -12,7 +12,7 @@ import httpx
 from textual.widgets import Input
 
 from tests.app.conftest import RunningService
-from tests.app.helpers import settle, until
+from tests.app.helpers import run_sql, settle, until
 from tests.conftest import make_keyring, make_settings
 from tests.engines.conftest import pg_admin, pg_dsn, pg_server  # noqa: F401 - fixtures
 from tui.app.editor import completion_popup
@@ -39,6 +39,7 @@ async def setup(client) -> None:
 
 async def loaded(pilot) -> None:
     app = pilot.app
+    app.sidebar.catalog.want()  # what the Catalog tab or the first key typed does
     await until(
         pilot, lambda: app.sidebar.catalog.catalog is not None and app.editor.completion.index.catalog.relations
     )
@@ -77,6 +78,42 @@ def popup_items(app) -> list[str]:
     if not popup.shown or popup.completion is None:
         return []
     return [c.text for c in popup.completion.candidates]
+
+
+def catalog_requests(service) -> list[str]:
+    return [path for _, path, _ in service.requests if path.endswith(("/ws", "/collections", "/functions"))]
+
+
+async def test_the_catalog_is_read_when_first_wanted(service, make_app):
+    async with service.client() as client:
+        await setup(client)
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, "SELECT 1")
+            assert catalog_requests(service) == []  # not at start-up, not for a query
+            # typing asks for it; the popup then offers names from it without another key
+            app.editor.load_text("SELECT * FROM us")
+            app.editor.move_cursor((0, 16))
+            await pilot.press("e")
+            await until(pilot, lambda: app.sidebar.catalog.catalog is not None)
+            await popup_settled(pilot)
+            assert popup_items(app) == ["users"]
+            assert len(catalog_requests(service)) == 3
+            await pilot.press("escape", "f6")
+            await settle(pilot)
+            assert len(catalog_requests(service)) == 3  # read once
+
+
+async def test_showing_the_catalog_tab_reads_the_catalog(service, make_app):
+    async with service.client() as client:
+        await setup(client)
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.sidebar.catalog.catalog is None
+            await pilot.press("f6")
+            await until(pilot, lambda: app.sidebar.catalog.catalog is not None)
+            assert tree_labels(app)[0] == "main 4"
 
 
 async def test_catalog_tree_filter_expand_insert_and_preview(service, make_app):

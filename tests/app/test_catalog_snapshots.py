@@ -19,6 +19,7 @@ async def create_tables(client, clock) -> None:
 async def catalog_loaded(pilot) -> None:
     await connected(pilot)
     app = pilot.app
+    app.sidebar.catalog.want()  # what the Catalog tab or the first key typed does
     await until(
         pilot, lambda: app.sidebar.catalog.catalog is not None and app.editor.completion.index.catalog.relations
     )

@@ -29,6 +29,7 @@ from textual.widgets import Footer, ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
 from tui.app.editor import QueryEditor
+from tui.app.editor.completion_popup import CatalogWanted
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
 from tui.app.grid import ResultsGrid
@@ -763,6 +764,9 @@ class FolioApp(App[None]):
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         self.editor.completion.set_index(message.index)
+
+    def on_catalog_wanted(self, message: CatalogWanted) -> None:
+        self.sidebar.catalog.want()
 
     def on_name_insert_requested(self, message: NameInsertRequested) -> None:
         self.editor.insert_name(message.text)

@@ -47,6 +47,10 @@ _KIND_MARKS = {
 }
 
 
+class CatalogWanted(Message):
+    """Completion was asked for: the app should load the source's catalog if it has not."""
+
+
 @dataclass
 class CompletionReady(Message):
     """A worker finished a completion request."""
@@ -93,12 +97,17 @@ class CompletionPopup(OptionList):
         return self.has_class("-shown")
 
     def set_index(self, index: CompletionIndex) -> None:
+        """Complete from ``index`` from now on (and at once, if the user is typing)."""
         self.index = index
+        if self.shown or (self.generation and self.editor.has_focus):
+            self.request_at_cursor()
 
     # --- requests and answers
 
     def request(self, text: str, cursor: int, *, explicit: bool = False) -> None:
         """Complete at ``cursor`` in ``text`` on a worker thread; newer requests win."""
+        if not self.index.catalog.relations and not self.index.catalog.functions:
+            self.post_message(CatalogWanted())
         self.generation += 1
         generation, index = self.generation, self.index
 

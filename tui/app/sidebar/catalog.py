@@ -74,6 +74,8 @@ class CatalogPane(Vertical):
         self.catalog: Catalog | None = None
         self.index = CompletionIndex(None)
         self._source: Any = None
+        self._wanted = False
+        self._frozen = False
         self._problem: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -87,8 +89,22 @@ class CatalogPane(Vertical):
     # --- data in
 
     def load(self, source: Any) -> None:
+        """Read the catalog from ``source`` when it is first wanted (:meth:`want`), not now: a
+        query run at start-up should not share the machine with a catalog it may never need."""
         self._source = source
-        self._fetch()
+        if self._wanted:
+            self._fetch()
+
+    def want(self) -> None:
+        """The catalog is needed (the tab is shown, or the user types in the editor): read it
+        once, if it has not been read yet."""
+        if not self._wanted:
+            self._wanted = True
+            if self._source is not None:
+                self._fetch()
+
+    def on_show(self) -> None:
+        self.want()
 
     def action_reload(self) -> None:
         if self._source is not None:
@@ -117,6 +133,11 @@ class CatalogPane(Vertical):
             # counting when it is dropped).
             gc.collect()
             gc.freeze()
+            self._frozen = True
+
+    def on_unmount(self) -> None:
+        if self._frozen:  # hand everything back to the collector (an app run in a longer process)
+            gc.unfreeze()
 
     # --- drawing
 
