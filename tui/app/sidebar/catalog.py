@@ -1,7 +1,8 @@
 """The sidebar's Catalog tab: the source's schemas → tables and views → columns with types.
 
 The catalog comes from the service (``QueryClient.catalog``, the Rockset workspace and
-collection endpoints) on a worker; the completion index is built from it off the event loop
+collection endpoints) on a worker, the first time it is wanted (this tab shown, or the editor
+asking for completions; ctrl+r reads it again); the completion index is built from it off the event loop
 too, and both travel to the app in one :class:`CatalogLoaded` message (the editor completes
 from the index). A schema shows at most :data:`MAX_SHOWN` tables until the filter narrows it,
 and a table's columns are added when it is expanded, so a 5,000-table catalog stays light.
