@@ -99,6 +99,42 @@ async def main(rows: int, only: str | None = None) -> None:
         async def keys(pilot) -> None:
             await pilot.press("f1")
 
+        async def saved(pilot) -> None:
+            from textual.widgets import Input, OptionList, TabbedContent
+
+            from tui.app.editor.params import ParamsScreen
+            from tui.app.sidebar.saved import SavedLambdas
+
+            app: FolioApp = pilot.app
+            lambdas = app.source.lambdas  # type: ignore[union-attr]
+            await lambdas.save(
+                "events_by_kind", "SELECT * FROM _events WHERE kind = :kind", default_parameters={"kind": "signup"}
+            )
+            await lambdas.save(
+                "big_purchases",
+                "SELECT event_id, ts, user_id, country, amount FROM _events\n"
+                "WHERE kind = 'purchase' AND country = :country AND amount >= :min_amount\nORDER BY amount DESC",
+                default_parameters={"country": "DE", "min_amount": 100},
+            )
+            await lambdas.save(
+                "daily_counts",
+                "SELECT date_trunc('day', ts) AS day, kind, count(*) AS n FROM _events GROUP BY ALL ORDER BY ALL",
+                workspace="reports",
+            )
+            app.action_focus_sidebar()
+            app.sidebar.query_one(TabbedContent).active = "saved-tab"
+            tab = app.sidebar.query_one(SavedLambdas)
+            await until(lambda: tab.loaded)
+            tab.query_one(OptionList).focus()
+            tab.query_one(OptionList).highlighted = 0  # commons.big_purchases
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, ParamsScreen))
+            app.screen.query_one("#param-min_amount", Input).value = "450"
+            await pilot.press("enter", "enter")
+            await until(lambda: app.current is not None and app.current.status == "COMPLETED")
+            await app.settled()
+            tab.query_one(OptionList).focus()
+
         async def catalog(pilot) -> None:
             app = pilot.app
             await pilot.press("f6")  # showing the Catalog tab reads the catalog
@@ -123,6 +159,7 @@ async def main(rows: int, only: str | None = None) -> None:
         await shoot(make_app(db, store, bad), "error", sql_error)
         await shoot(make_app(db, store), "help", keys)
         await shoot(make_app(db, store, "SELECT  FROM _events e\nWHERE e.kind = 'click'"), "catalog", catalog)
+        await shoot(make_app(db, store), "saved", saved)
         await shoot(make_app(db, store), "small-80x24", results, size=(80, 24))
         # last: leaving the app stops its embedded service, and with it the running query
         await shoot(make_app(db, store), "running", running)

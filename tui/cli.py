@@ -1,6 +1,6 @@
 """The ``folio`` command: a thin dispatcher over the modules in :mod:`tui.commands`.
 
-``folio serve|export|rest|queries …`` run a subcommand; anything else (``folio``,
+``folio serve|export|rest|queries|lambdas|lambda …`` run a subcommand; anything else (``folio``,
 ``folio --demo``, ``folio data.parquet``) starts the terminal app. Each subcommand lives in its
 own module with ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
 used, so ``folio serve`` never imports Textual and ``folio`` never imports FastAPI.
@@ -24,6 +24,8 @@ SUBCOMMANDS = {
     "export": ("tui.commands.export", "run a query and stream every row into a file"),
     "rest": ("tui.commands.rest", "page through a token-paginated REST endpoint"),
     "queries": ("tui.commands.queries", "list the stored and running queries of a server"),
+    "lambdas": ("tui.commands.lambdas", "list the query lambdas (saved queries) of a server"),
+    "lambda": ("tui.commands.lambda_", "execute a query lambda and stream its result into a file"),
 }
 APP_MODULE = "tui.commands.app"
 

@@ -65,6 +65,7 @@ class ErrorType(str, Enum):
     SERVICEUNAVAILABLE = "SERVICEUNAVAILABLE"
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
+    ALREADYEXISTS = "ALREADYEXISTS"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class QueryResponse(_Open):
     pagination: PaginationInfo | None = None
     query_errors: list[QueryError] | None = None
     warnings: list[str] | None = None
+    #: ``"{workspace}.{lambda}::{version}"`` for a query lambda's execution (rockset-api.md §11)
+    query_lambda_path: str | None = None
 
 
 class PageResponse(_Open):
@@ -216,14 +219,23 @@ class QueryInfo(_Open):
     stats: QueryStats | None = None
     pagination: QueryPaginationInfo | None = None
     query_errors: list[QueryError] | None = None
+    #: folio extension: the lambda version this query executes, if it is a lambda execution
+    query_lambda_path: str | None = None
 
 
 class QueryInfoResponse(_Open):
     data: QueryInfo | None = None
 
 
+class QueryListPagination(_Open):
+    #: the next page of the list (``GET /queries?cursor=``); absent on the last page
+    next_cursor: str | None = None
+
+
 class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
+    #: folio's extension: present only when the list continues on another page
+    pagination: QueryListPagination | None = None
 
 
 class ErrorModel(_Open):

@@ -15,7 +15,7 @@ from tui.store.jsonrows import documents_json
 from tui.store.registry import QueryRecord
 from tui.store.rendered import SUFFIX, RenderedChunks
 from tui.store.resultset import QuotaExceeded, ResultWriter, read_rows
-from tui.store.store import Store, directory_size
+from tui.store.store import Store, directory_size, sql_size
 from tui.wire import QueryStatus
 
 SCHEMA = pa.schema(
@@ -71,9 +71,7 @@ class Usage:
         self.bytes -= n
 
     def cache(self, capacity: int = 1 << 30) -> RenderedChunks:
-        return RenderedChunks(
-            capacity_bytes=capacity, reserve=self.reserve, account=self.account, release=self.release
-        )
+        return RenderedChunks(capacity_bytes=capacity, reserve=self.reserve, account=self.account, release=self.release)
 
 
 def read(cache: RenderedChunks, directory, index, offset: int, count: int) -> bytes | None:
@@ -219,9 +217,10 @@ def test_rendered_pages_do_not_survive_a_restart_and_go_with_their_result(tmp_pa
 
     store = Store(tmp_path / "store", clock=FakeClock(), chunk_rows=100)
     assert rendered_files(store.path(record)) == {}
-    assert store.usage_bytes == directory_size(store.path(record))
+    # the query's SQL counts too, found in the registry at start-up
+    assert store.usage_bytes == directory_size(store.path(record)) + sql_size(record.sql)
     read_twice(store, record)
-    assert store.usage_bytes == directory_size(store.path(record))
+    assert store.usage_bytes == directory_size(store.path(record)) + sql_size(record.sql)
     store.drop(record)
     assert store.usage_bytes == 0 and store.rendered.nbytes == 0
 

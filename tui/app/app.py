@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -34,6 +34,7 @@ from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
 from tui.app.grid import ResultsGrid
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
+from tui.app.lambdas import LambdaActions
 from tui.app.messages import (
     DropFailed,
     Dropped,
@@ -105,7 +106,7 @@ class CurrentQuery:
     reopened: bool = False
 
 
-class FolioApp(App[None]):
+class FolioApp(LambdaActions):
     """Editor on top, results below, stored queries on the right."""
 
     CSS_PATH = "folio.tcss"

@@ -17,6 +17,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("ctrl+enter  ctrl+j  F5", "run the selection, or the statement under the cursor"),
             ("F8", "history: recall an earlier statement"),
+            ("ctrl+s", "save the statement as a query lambda (again: a new version)"),
             ("F7", "select all (while no query runs)"),
             ("esc", "leave the editor (to the results)"),
             ("tab  enter  esc", "completion popup: accept / accept / dismiss"),
@@ -45,7 +46,15 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
-        "Catalog",
+        "Saved (the sidebar's second tab)",
+        [
+            ("enter", "run a saved query lambda: its parameters, prefilled with defaults"),
+            ("d", "delete a saved query lambda"),
+            ("r", "reload the list"),
+        ],
+    ),
+    (
+        "Catalog (the sidebar's third tab)",
         [
             ("F6", "the Catalog tab: schemas, tables and views, columns"),
             ("/  space", "filter / expand a table to its columns"),

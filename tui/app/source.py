@@ -47,6 +47,10 @@ class DataSource(Protocol):
 
     async def cancel(self, query_id: str) -> Any: ...
 
+    #: query lambdas (:class:`tui.client.lambdas.LambdaApi`): the Saved tab and ctrl+s
+    @property
+    def lambdas(self) -> Any: ...
+
 
 def status_name(status: Any) -> str:
     """``QueryStatus.RUNNING`` or ``"RUNNING"`` → ``"RUNNING"`` ("" for none)."""

@@ -37,6 +37,7 @@ from tui.client.errors import (
     error_from_response,
     query_error_from_errors,
 )
+from tui.client.lambdas import LambdaApi
 from tui.client.params import to_query_parameters
 from tui.client.results import Page, QueryResult
 from tui.client.retry import RETRY_STATUSES, RetryPolicy
@@ -149,6 +150,11 @@ class QueryClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    @property
+    def lambdas(self) -> LambdaApi:
+        """Query lambdas: saved, versioned, parameterised queries (:mod:`tui.client.lambdas`)."""
+        return LambdaApi(self)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -314,10 +320,22 @@ class QueryClient:
             await asyncio.sleep(poll)
             poll = min(1.0, poll * 1.5)
 
-    async def list(self) -> builtins.list[QueryInfo]:
-        """The stored and running queries the API key can see (``GET /queries``)."""
-        response = await self._send("GET", "/queries", idempotent=True)
-        return builtins.list(self._parse(response, QueryListResponse).data or [])
+    async def list(self, *, limit: int | None = None) -> builtins.list[QueryInfo]:
+        """The stored and running queries the API key can see (``GET /queries``), newest
+        first: all of them, or the newest ``limit``. A long list comes from folio in pages;
+        they are followed (``pagination.next_cursor``) until the list or ``limit`` ends."""
+        found: builtins.list[QueryInfo] = []
+        params: dict[str, Any] = {}
+        while True:
+            if limit is not None:
+                params["limit"] = limit - len(found)
+            response = await self._send("GET", "/queries", params=params or None, idempotent=True)
+            body = self._parse(response, QueryListResponse)
+            found += body.data or []
+            next_cursor = body.pagination.next_cursor if body.pagination is not None else None
+            if not next_cursor or not body.data or (limit is not None and len(found) >= limit):
+                return found[:limit] if limit is not None else found
+            params["cursor"] = next_cursor
 
     async def cancel(self, query_id: str) -> QueryInfo:
         """Cancel a running query, or drop a finished result before it expires."""

@@ -99,8 +99,8 @@ class SyncQueryClient:
     def wait(self, query_id: str, *, timeout: float | None = None) -> QueryInfo:
         return self._runner.run(self._client.wait(query_id, timeout=timeout))
 
-    def list(self) -> builtins.list[QueryInfo]:
-        return self._runner.run(self._client.list())
+    def list(self, *, limit: int | None = None) -> builtins.list[QueryInfo]:
+        return self._runner.run(self._client.list(limit=limit))
 
     def cancel(self, query_id: str) -> QueryInfo:
         return self._runner.run(self._client.cancel(query_id))

@@ -51,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quota", type=parse_size, default=None, metavar="SIZE", help="disk quota for results, e.g. 20G"
     )
+    parser.add_argument(
+        "--page-max-bytes",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="largest page body; a page with more carries fewer rows (default 16M)",
+    )
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="queries executing at once")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             async_timeout_s=args.async_timeout,
             quota_bytes=args.quota,
             max_concurrent_queries=args.max_concurrent,
+            page_max_bytes=args.page_max_bytes,
         )
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None

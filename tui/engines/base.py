@@ -79,6 +79,11 @@ class Engine(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release every resource; the engine is not used afterwards."""
 
+    def check_syntax(self, sql: str) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`SqlError` if ``sql`` (with ``:name`` parameters) does not parse as one
+        statement. Used to validate saved queries before they are ever run; an engine without
+        a parser of its own accepts everything here, and a bad statement fails when it runs."""
+
     def describe(self) -> str:
         return self.name
 

@@ -173,5 +173,18 @@ class DuckDBEngine(Engine):
             line, column = error_position(message, text)
             raise SqlError(message, line=line, column=column) from None
 
+    def check_syntax(self, sql: str) -> None:
+        # DuckDB's own parser, without binding: a saved query may name tables that do not
+        # exist yet, but it must be one statement DuckDB can read.
+        text, _ = sqlparams.rewrite(sql, self.param_style)
+        try:
+            statements = duckdb.extract_statements(text)
+        except duckdb.Error as exc:
+            message = _message(exc)
+            line, column = error_position(message, text)
+            raise SqlError(message, line=line, column=column) from None
+        if len(statements) != 1:
+            raise SqlError(f"expected one SQL statement, found {len(statements)}")
+
     def close(self) -> None:
         self._con.close()

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
 from tui.engines.base import Engine
-from tui.server import catalog_routes, errors, routes
+from tui.server import catalog_routes, errors, lambdas, routes
 from tui.server.auth import Keyring
 from tui.server.catalog import CatalogCache
 from tui.server.errors import ApiError, error_response
@@ -100,6 +100,7 @@ def create_app(
     app.state.request_log = deque(maxlen=100_000)
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(lambdas.router)
     app.state.catalog = CatalogCache(engine, settings.catalog_ttl_s)
     app.include_router(catalog_routes.router)
 

@@ -7,8 +7,9 @@ many pages per second two cores could serve.
 
 This middleware answers exactly one kind of request itself: ``GET …/queries/{id}/pages``
 (either form) with well-formed parameters, a known key, and a completed result whose rows are
-all rendered. Anything else, including every error, goes on to the FastAPI app unchanged, so
-validation, error bodies and the OpenAPI description stay defined once, in ``routes.py``. The
+all rendered, up to a few MiB of them (a larger page is read by the route, on a thread).
+Anything else, including every error, goes on to the FastAPI app unchanged, so validation,
+error bodies and the OpenAPI description stay defined once, in ``routes.py``. The
 response is built by the same function the route uses, and the tests compare the two.
 """
 
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tui.server.auth import Keyring
 from tui.server.errors import ApiError
 from tui.server.routes import ARROW_STREAM, page_response
-from tui.server.service import Service
+from tui.server.service import INLINE_READ_BYTES, Service
 from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, MAX_PAGE_DOCS
 
 _PAGES = re.compile(rf"^{re.escape(API_PREFIX)}/queries/([^/]+)/pages(?:/([^/]+))?$")
@@ -76,8 +77,8 @@ class PageFastPath:
             start = self.service.decode_cursor(record, cursor) if cursor else 0
         except ApiError:
             return None
-        page = self.service.rendered_page(record, start + offset, docs)
-        if page is None:
+        page = self.service.rendered_page(record, start + offset, docs, read_limit=INLINE_READ_BYTES)
+        if page is None or page.rendered is None:  # large pages are read on a thread by the route
             return None
         return page_response(Request(scope), self.service, record, page, docs)
 

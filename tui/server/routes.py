@@ -21,7 +21,8 @@ from tui.engines.base import ParameterError
 from tui.server.auth import Principal
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
-from tui.server.service import PageSlice, Service
+from tui.server.service import LIST_LIMIT, MAX_LIST_LIMIT, PageSlice, Service
+from tui.server.settings import ServiceSettings
 from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
 from tui.wire import (
@@ -45,6 +46,9 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorModel} for code in (400, 401, 404, 408, 410, 413, 429, 503)
 }
+
+#: Arrow pages larger than this are serialized on a thread, not on the event loop
+_INLINE_ARROW_BYTES = 1024 * 1024
 
 router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
 
@@ -144,6 +148,7 @@ def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) ->
         "stats": _stats(record, live),
         "pagination": {"start_cursor": service.cursor(record, 0)} if status is QueryStatus.COMPLETED else None,
         "query_errors": errors,
+        "query_lambda_path": record.query_lambda_path,
     }
 
 
@@ -176,22 +181,58 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     if initial is not None and not 0 <= initial <= MAX_INITIAL_RESULTS:
         raise invalid(f"max_initial_results must be between 0 and {MAX_INITIAL_RESULTS:,}, got {initial}")
     is_async = bool(body.async_)
-    limit_s = settings.async_timeout_s if is_async else settings.sync_timeout_s
-    timeout_ms = body.effective_timeout_ms()
-    timeout_s = min(limit_s, timeout_ms / 1000) if timeout_ms is not None else limit_s
+    timeout_s = query_timeout_s(settings, is_async, body.effective_timeout_ms())
     try:
         values = sqlparams.coerce_all((p.name, p.type, p.value) for p in body.sql.parameters or [])
         sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
     except ParameterError as exc:
         raise invalid(exc.message) from None
 
+    return await execute(
+        request,
+        service,
+        principal,
+        body.sql.query,
+        values,
+        initial=initial,
+        is_async=is_async,
+        client_timeout_ms=body.async_options.client_timeout_ms if body.async_options else None,
+        timeout_s=timeout_s,
+    )
+
+
+def query_timeout_s(settings: ServiceSettings, is_async: bool, timeout_ms: int | None) -> float:
+    """The caller's timeout, capped by the service's limit for sync or async queries."""
+    limit_s = settings.async_timeout_s if is_async else settings.sync_timeout_s
+    return min(limit_s, timeout_ms / 1000) if timeout_ms is not None else limit_s
+
+
+async def execute(
+    request: Request,
+    service: Service,
+    principal: Principal,
+    sql: str,
+    values: dict[str, Any],
+    *,
+    initial: int | None,
+    is_async: bool,
+    client_timeout_ms: int | None,
+    timeout_s: float,
+    query_lambda_path: str | None = None,
+) -> Response:
+    """Run checked ``sql`` as a query and answer as ``POST /queries`` does (also for query
+    lambda executions, which are ordinary queries that carry ``query_lambda_path``)."""
+    settings = service.settings
+    extra = {"query_lambda_path": query_lambda_path} if query_lambda_path else {}
     # Async queries paginate automatically (Rockset): only a sync query that did not ask for
     # pagination is held to the 100,000-row / 100 MiB limit of an all-in-one response.
     unpaginated = initial is None and not is_async
-    live = await service.submit(principal, body.sql.query, values, timeout_s=timeout_s, unpaginated=unpaginated)
+    live = await service.submit(
+        principal, sql, values, timeout_s=timeout_s, unpaginated=unpaginated, query_lambda_path=query_lambda_path
+    )
     record = live.record
     if is_async:
-        client_timeout_s = (body.async_options.client_timeout_ms or 0) / 1000 if body.async_options else 0
+        client_timeout_s = (client_timeout_ms or 0) / 1000
         if not service.runner.is_queued(live):  # a statement that starts now is checked now
             await _wait(live.started, max(client_timeout_s, 0) or settings.start_wait_s)
         if client_timeout_s:
@@ -206,6 +247,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
                 "query_id": record.query_id,
                 "status": record.status.value,
                 "stats": {"elapsed_time_ms": _elapsed_ms(live), "throttled_time_micros": 0},
+                **extra,
             }
         )
     record = service.store.registry.get(record.query_id) or record
@@ -213,14 +255,17 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
         raise _query_failed(record)
     if initial is None and is_async and (record.row_count or 0) > DEFAULT_PAGE_DOCS:
         initial = DEFAULT_PAGE_DOCS  # an async query that finished in time but is large: paginate it
-    return await _completed(request, service, record, initial)
+    return await _completed(request, service, record, initial, extra)
 
 
-async def _completed(request: Request, service: Service, record: QueryRecord, initial: int | None) -> Response:
+async def _completed(
+    request: Request, service: Service, record: QueryRecord, initial: int | None, extra: dict[str, Any]
+) -> Response:
     """The full answer to a query that completed: all its rows, or the first ``initial`` and a
     cursor to the rest."""
     total = record.row_count or 0
-    page = await service.page(record, None, 0, total if initial is None else initial)
+    # all rows in one answer (no cursor to continue from), or a first page bounded like any page
+    page = await service.page(record, None, 0, total if initial is None else initial, bounded=initial is not None)
     body: dict[str, Any] = {
         "query_id": record.query_id,
         "status": record.status.value,
@@ -228,6 +273,7 @@ async def _completed(request: Request, service: Service, record: QueryRecord, in
         "column_fields": page.columns,
         "results_total_doc_count": total,
         "stats": {"elapsed_time_ms": record.elapsed_ms or 0, "throttled_time_micros": 0},
+        **extra,
     }
     if initial is not None:
         body["pagination"] = _pagination(request, service, record, page, max(initial, 1))
@@ -244,8 +290,29 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 
 
 @router.get("/queries", response_model=QueryListResponse, summary="List the queries of your org")
-async def list_queries(service: ServiceDep, principal: PrincipalDep) -> Response:
-    return _json({"data": [query_info(service, record, live) for record, live in service.list(principal)]})
+async def list_queries(
+    service: ServiceDep,
+    principal: PrincipalDep,
+    cursor: Annotated[
+        str | None, Query(max_length=128, description="the next page: `pagination.next_cursor` of the previous")
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIST_LIMIT, description=f"queries per page (default {LIST_LIMIT:,})")
+    ] = LIST_LIMIT,
+) -> Response:
+    """Newest first. A long list comes in pages (folio's extension): a page that is not the
+    last carries ``pagination.next_cursor``; a short list is one page, as in Rockset."""
+
+    def listed() -> bytes:  # on a thread: a page may hold megabytes of SQL
+        page, next_cursor = service.list(principal, cursor=cursor, limit=limit)
+        body: dict[str, Any] = {"data": [query_info(service, record, live) for record, live in page]}
+        if next_cursor is not None:
+            body["pagination"] = {"next_cursor": next_cursor}
+        return dumps(body)
+
+    return Response(
+        await asyncio.to_thread(listed), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/queries/{query_id}", response_model=QueryInfoResponse, summary="Get a query's state")
@@ -304,6 +371,8 @@ async def _page(
     arrow = ARROW_STREAM in request.headers.get("accept", "")
     page = await service.page(record, live, start + offset, docs, arrow=arrow)
     if arrow:
+        if page.rows is not None and page.rows.nbytes > _INLINE_ARROW_BYTES:
+            return await asyncio.to_thread(_arrow_page, page)
         return _arrow_page(page)
     return page_response(request, service, record, page, docs)
 

@@ -8,6 +8,7 @@ wire; keeping the two apart keeps both readable.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 import string
@@ -28,6 +29,8 @@ from tui.server.runner import LiveQuery, Runner
 from tui.server.settings import ServiceSettings
 from tui.store.cursors import CursorError
 from tui.store.jsonrows import documents_json
+from tui.store.lambdas import LambdaStore
+from tui.store.pagebytes import documents_within, rows_within
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
@@ -39,6 +42,16 @@ Clock = Callable[[], datetime]
 _ALPHABET = string.ascii_letters + string.digits
 #: results smaller than this are rendered on every read: it costs less than a file
 _RENDER_MIN_ROWS = 512
+#: pages up to this size (Arrow bytes to render) are rendered on the event loop, where that
+#: is quicker than a hop to a thread; larger ones on a thread
+_INLINE_BYTES = 256 * 1024
+_INLINE_ROWS = 2_000
+#: rendered pages up to this size are read on the event loop (a few ``pread`` calls from the
+#: page cache, about a millisecond); larger ones on a thread
+INLINE_READ_BYTES = 4 * 1024 * 1024
+#: queries on one page of ``GET /queries`` unless the client asks for fewer (or more)
+LIST_LIMIT = 1_000
+MAX_LIST_LIMIT = 10_000
 
 
 def utc_now() -> datetime:
@@ -52,8 +65,8 @@ def new_query_id() -> str:
 
 @dataclass(frozen=True)
 class PageSlice:
-    """Rows ``[position, position + count)`` of a result, and what is known about it. The
-    rows come as Arrow, or as JSON when the store had them rendered already."""
+    """Rows ``[position, position + count)`` of a result, and what is known about it: as
+    Arrow (``rows``) for an Arrow page, else as the JSON of their documents (``rendered``)."""
 
     rows: pa.Table | None
     count: int
@@ -90,6 +103,8 @@ class Service:
         # (measured: the load test's cold start took ~7 s with two, ~10 s with one). Each
         # holds one chunk's JSON while it works.
         self._renderer = ThreadPoolExecutor(2, thread_name_prefix="folio-render")
+        #: saved query lambdas, in the registry's file (they never expire)
+        self.lambdas = LambdaStore(self.store.registry.path, clock=self.clock)
         self._sweeper: asyncio.Task | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -102,6 +117,7 @@ class Service:
             self._sweeper.cancel()
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
+        self.lambdas.close()
         self.store.close()
 
     async def _sweep_forever(self) -> None:
@@ -117,7 +133,14 @@ class Service:
     # -- queries ----------------------------------------------------------------------------
 
     async def submit(
-        self, principal: Principal, sql: str, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
+        self,
+        principal: Principal,
+        sql: str,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float,
+        unpaginated: bool,
+        query_lambda_path: str | None = None,
     ) -> LiveQuery:
         if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
             raise ApiError(
@@ -128,7 +151,7 @@ class Service:
                 headers={"Retry-After": "1"},
             )
         try:
-            self.store.check_room()
+            self.store.admit_sql(sql)
         except QuotaExceeded as exc:
             raise ApiError(400, ErrorType.RESOURCEEXCEEDED, str(exc)) from None
         record = QueryRecord(
@@ -139,6 +162,7 @@ class Service:
             status=QueryStatus.QUEUED,
             directory=self.store.new_directory_name(),
             submitted_at=self.clock(),
+            query_lambda_path=query_lambda_path,
         )
         # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
         await asyncio.to_thread(self.store.registry.insert, record)
@@ -163,14 +187,33 @@ class Service:
             )
         return record, live
 
-    def list(self, principal: Principal) -> list[tuple[QueryRecord, LiveQuery | None]]:
-        records = self.store.registry.list_org(principal.org, self.clock())
-        return [(r, self.runner.live(r.query_id)) for r in records]
+    def list(
+        self, principal: Principal, *, cursor: str | None = None, limit: int = LIST_LIMIT
+    ) -> tuple[list[tuple[QueryRecord, LiveQuery | None]], str | None]:
+        """A page of ``principal``'s org's queries, newest first, and the cursor of the next
+        page (``None`` on the last). A page holds up to ``limit`` queries and, beyond the
+        first, no more than ``page_max_bytes`` of SQL text."""
+        after = _decode_list_cursor(cursor) if cursor else None
+        found = self.store.registry.list_page(principal.org, self.clock(), after=after, limit=limit + 1)
+        page: list[tuple[QueryRecord, LiveQuery | None]] = []
+        budget = self.settings.page_max_bytes
+        last = (0.0, 0)  # where the page ends (set before it is needed: a page is never empty)
+        for record, position in found[:limit]:
+            budget -= len(record.sql)
+            if page and budget < 0:
+                return page, _encode_list_cursor(last)
+            page.append((record, self.runner.live(record.query_id)))
+            last = position
+        return page, _encode_list_cursor(last) if len(found) > limit else None
 
     async def cancel_or_drop(self, record: QueryRecord, live: LiveQuery | None) -> QueryRecord:
-        if live is not None and self.runner.cancel(record.query_id):
-            record.status = QueryStatus.CANCELLED  # what the caller sees; the runner saves it
-            return record
+        if live is not None:
+            if self.runner.cancel(record.query_id):
+                return live.record  # CANCELLED now, and it stays so: the runner saves it
+            # too late to cancel: the query completed or failed just now; once its final state
+            # is saved it is dropped like any finished query
+            await live.finished.wait()
+            record = self.store.registry.get(record.query_id, record.org) or record
         if record.status.is_final:
             # deleting a large result is thousands of unlinks and a registry fsync
             await asyncio.to_thread(self.store.drop, record)
@@ -196,12 +239,15 @@ class Service:
         *,
         wait: bool = True,
         arrow: bool = False,
+        bounded: bool = True,
     ) -> PageSlice:
-        """Rows from ``position`` on (as Arrow if ``arrow``, else as whatever renders the
-        JSON soonest). For a running query, wait (bounded) for rows to exist there; never
-        answer an empty page while rows may still come."""
+        """Rows from ``position`` on, at most ``docs`` and, if ``bounded``, at most
+        ``page_max_bytes`` of them (as Arrow if ``arrow``, else as JSON). For a running query,
+        wait (bounded) for rows to exist there; never answer an empty page while rows may still
+        come. Large pages are built on a thread: the event loop keeps serving everyone else."""
         if position > MAX_OFFSET + 100_000:
             raise invalid("offset is past the largest allowed position")
+        max_bytes = self.settings.page_max_bytes if bounded else None
         if live is not None:
             deadline = time.monotonic() + (self.settings.page_wait_s if wait else 0)
             while not live.finished.is_set() and live.rows_stored <= position:
@@ -225,16 +271,38 @@ class Service:
                     rows = None
                 if rows is not None:
                     columns = [{"name": f.name, "type": field_type_name(f)} for f in index.schema]
-                    return PageSlice(rows, rows.num_rows, position, None, live.record.status, columns)
+                    return await self._slice(rows, position, None, live.record.status, columns, arrow, max_bytes)
                 await live.finished.wait()
             record = self.store.registry.get(record.query_id) or record
         if not arrow:
-            rendered = self.rendered_page(record, position, docs)
-            if rendered is not None:
+            rendered = self.rendered_page(record, position, docs, bounded=bounded, read_limit=INLINE_READ_BYTES)
+            if rendered is not None and rendered.rendered is None:  # rendered, but large to read
+                rendered = await asyncio.to_thread(self.rendered_page, record, position, docs, bounded=bounded)
+            if rendered is not None and rendered.rendered is not None:
                 return rendered
             if (record.row_count or 0) >= _RENDER_MIN_ROWS:
                 self._admit(record, position, docs)
-        return self._stored_page(record, position, docs)
+        return await self._stored_page(record, position, docs, arrow, max_bytes)
+
+    async def _slice(
+        self,
+        rows: pa.Table,
+        position: int,
+        total: int | None,
+        status: QueryStatus,
+        columns: list[dict[str, str]],
+        arrow: bool,
+        max_bytes: int | None,
+    ) -> PageSlice:
+        """The page of ``rows``: cut to ``max_bytes``, and as JSON unless ``arrow``."""
+        if arrow:
+            rows = rows_within(rows, max_bytes)
+            return PageSlice(rows, rows.num_rows, position, total, status, columns)
+        if rows.nbytes <= _INLINE_BYTES and rows.num_rows <= _INLINE_ROWS:
+            rendered, count = documents_within(rows, max_bytes)
+        else:
+            rendered, count = await asyncio.to_thread(documents_within, rows, max_bytes)
+        return PageSlice(None, count, position, total, status, columns, rendered)
 
     def _admit(self, record: QueryRecord, position: int, docs: int) -> None:
         """Count this read; the chunks it makes due are rendered on the renderer threads, and
@@ -246,23 +314,28 @@ class Service:
         for chunk in self.store.rendered.admit(path, index, position, docs):
             self._renderer.submit(self.store.rendered.render, path, chunk).add_done_callback(_log_failure)
 
-    def rendered_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice | None:
+    def rendered_page(
+        self, record: QueryRecord, position: int, docs: int, *, bounded: bool = True, read_limit: int | None = None
+    ) -> PageSlice | None:
         """The page if it can be answered from already-rendered JSON, else ``None``; it raises
         nothing and changes nothing (not even what counts as read), so a caller can always
-        fall back to :meth:`page` as if it had never asked."""
+        fall back to :meth:`page` as if it had never asked. A page over ``read_limit`` bytes
+        comes without its JSON (``rendered`` is ``None``): the caller reads it on a thread."""
         if record.status is not QueryStatus.COMPLETED or position > MAX_OFFSET + 100_000:
             return None
         index = self.store.index(record)
         if index is None:
             return None
-        rendered = self.store.rendered.page(self.store.path(record), index, position, docs)
-        if rendered is None:
+        max_bytes = self.settings.page_max_bytes if bounded else None
+        found = self.store.rendered.page_within(self.store.path(record), index, position, docs, max_bytes, read_limit)
+        if found is None:
             return None
-        count = max(0, min(docs, index.rows - position))
         columns = record.columns or _columns(index)
-        return PageSlice(None, count, position, index.rows, record.status, columns, rendered)
+        return PageSlice(None, found.count, position, index.rows, record.status, columns, found.json)
 
-    def _stored_page(self, record: QueryRecord, position: int, docs: int) -> PageSlice:
+    async def _stored_page(
+        self, record: QueryRecord, position: int, docs: int, arrow: bool, max_bytes: int | None
+    ) -> PageSlice:
         if record.status is not QueryStatus.COMPLETED:
             raise _unfinished_error(record)
         index = self.store.index(record)
@@ -271,14 +344,25 @@ class Service:
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             )
         columns = record.columns or _columns(index)
-        total = index.rows
         try:
             rows = read_rows(self.store.path(record), index, position, docs)
         except FileNotFoundError:  # dropped or expired between the lookup and the read
             raise ApiError(
                 410, ErrorType.NOTFOUND, "the result of this query is no longer stored", query_id=record.query_id
             ) from None
-        return PageSlice(rows, rows.num_rows, position, total, record.status, columns)
+        return await self._slice(rows, position, index.rows, record.status, columns, arrow, max_bytes)
+
+
+def _encode_list_cursor(position: tuple[float, int]) -> str:
+    return base64.urlsafe_b64encode(f"{position[0]!r}:{position[1]}".encode()).decode().rstrip("=")
+
+
+def _decode_list_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        submitted, rowid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        return float(submitted), int(rowid)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("invalid cursor: not one this list handed out") from None
 
 
 def _log_failure(future: Future) -> None:

@@ -47,6 +47,10 @@ class ServiceSettings:
     sweep_interval_s: float = 60
     #: largest request body accepted
     max_body_bytes: int = 2 * 1024 * 1024
+    #: the JSON documents of one page take at most this many bytes (Arrow pages: their
+    #: columns); a page that would take more carries fewer rows, at least one, and its
+    #: cursor continues from there (tui.store.pagebytes)
+    page_max_bytes: int = 16 * 1024 * 1024
     #: longest SQL text accepted
     max_sql_bytes: int = 1024 * 1024
     #: rows per stored chunk (None: the store's default)

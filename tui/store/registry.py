@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS queries (
     file_count   INTEGER,
     elapsed_ms   INTEGER,
     error        TEXT,
-    columns      TEXT
+    columns      TEXT,
+    query_lambda_path TEXT
 );
 CREATE INDEX IF NOT EXISTS queries_org ON queries (org, submitted_at);
 CREATE INDEX IF NOT EXISTS queries_expiry ON queries (expires_at);
@@ -72,6 +73,8 @@ class QueryRecord:
     error: dict[str, Any] | None = None
     #: column_fields of the result: [{"name", "type"}]
     columns: list[dict[str, str]] | None = field(default=None)
+    #: ``workspace.lambda::version`` when the query is a query lambda's execution
+    query_lambda_path: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         # not dataclasses.asdict: it deep-copies every value only for them to be re-encoded
@@ -85,7 +88,7 @@ class QueryRecord:
         return row
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> QueryRecord:
+    def from_row(cls, row: sqlite3.Row | dict[str, Any]) -> QueryRecord:
         data = dict(row)
         data["status"] = QueryStatus(data["status"])
         for key in ("submitted_at", "started_at", "finished_at", "expires_at"):
@@ -96,6 +99,18 @@ class QueryRecord:
 
 
 _COLUMNS = [f.name for f in fields(QueryRecord)]
+#: columns added after the first release, with their SQL type: a registry made before them
+#: gains them at start-up (existing rows get NULL)
+_ADDED_COLUMNS = {"query_lambda_path": "TEXT"}
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+    for name, sql_type in _ADDED_COLUMNS.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE queries ADD COLUMN {name} {sql_type}")
+
+
 _FINISHED_CACHE = 4096
 
 
@@ -115,6 +130,7 @@ class Registry:
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._writer.execute("PRAGMA synchronous=FULL")
         self._writer.executescript(_SCHEMA)
+        _migrate(self._writer)
         self._lock = threading.Lock()  # the reading connection's
         self._db = self._connect(path)
         # Queries in a final state change only by being deleted, and every page request looks
@@ -176,15 +192,41 @@ class Registry:
                         self._finished.popitem(last=False)
         return record
 
-    def list_org(self, org: str, now: datetime) -> list[QueryRecord]:
-        """Every query of ``org`` that has not expired, newest first."""
+    def list_page(
+        self, org: str, now: datetime, *, after: tuple[float, int] | None, limit: int
+    ) -> list[tuple[QueryRecord, tuple[float, int]]]:
+        """Up to ``limit`` unexpired queries of ``org``, newest first, from just after the
+        position ``after`` (a previous row's ``(submitted_at, rowid)``), each with its own
+        position: a list continues where it stopped even while new queries arrive."""
+        where = "org = ? AND (expires_at IS NULL OR expires_at > ?)"
+        args: list[Any] = [org, now.timestamp()]
+        if after is not None:
+            where += " AND (submitted_at < ? OR (submitted_at = ? AND rowid < ?))"
+            args += [after[0], after[0], after[1]]
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM queries WHERE org = ? AND (expires_at IS NULL OR expires_at > ?)"
-                " ORDER BY submitted_at DESC, rowid DESC",
-                (org, now.timestamp()),
+                f"SELECT rowid AS position, * FROM queries WHERE {where}"
+                " ORDER BY submitted_at DESC, rowid DESC LIMIT ?",
+                [*args, limit],
             ).fetchall()
-        return [QueryRecord.from_row(row) for row in rows]
+        page = []
+        for row in rows:
+            data = dict(row)
+            position = data.pop("position")
+            page.append((QueryRecord.from_row(data), (data["submitted_at"], position)))
+        return page
+
+    def sql_bytes(self) -> int:
+        """Bytes of SQL text the registry holds (they count against the store's quota)."""
+        with self._lock:
+            row = self._db.execute("SELECT coalesce(sum(length(CAST(sql AS BLOB))), 0) FROM queries").fetchone()
+        return int(row[0])
+
+    def set_sql(self, query_id: str, sql: str) -> None:
+        self._forget(query_id)
+        with self._write_lock:
+            self._writer.execute("UPDATE queries SET sql = ? WHERE query_id = ?", (sql, query_id))
+        self._forget(query_id)
 
     def with_status(self, *statuses: QueryStatus) -> list[QueryRecord]:
         marks = ", ".join("?" for _ in statuses)

@@ -32,6 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +42,25 @@ from tui.store.resultset import CHUNKS, Chunk, QuotaExceeded, ResultIndex
 
 SUFFIX = ".rows.json"
 _OFFSET = struct.Struct("<Q")
+
+
+class RenderedPage(NamedTuple):
+    """Rows of a page read from rendered files: their JSON array (``None`` when it was over
+    the caller's read limit, so not read) and how many rows it holds."""
+
+    json: bytes | None
+    count: int
+
+
+def _offset(fd: int, row: int) -> int:
+    """Where row ``row`` starts in the body of a rendered file (the one after the last: its end)."""
+    return _OFFSET.unpack(os.pread(fd, 8, 8 * row))[0]
+
+
+def _offsets(fd: int, first: int, last: int) -> list[int]:
+    """Where rows ``first`` … ``last`` start (inclusive) in the body of a rendered file."""
+    count = last - first + 1
+    return list(struct.unpack(f"<{count}Q", os.pread(fd, 8 * count, 8 * first)))
 
 
 def is_rendered_file(name: str) -> bool:
@@ -96,21 +116,67 @@ class RenderedChunks:
         """Rows ``[offset, offset + count)`` as a JSON array, or ``None`` when some chunk they
         touch is not rendered (yet): the caller renders those rows itself. Reading changes
         nothing but the order of eviction; :meth:`admit` is what counts reads."""
+        found = self.page_within(directory, index, offset, count)
+        return None if found is None else found.json
+
+    def page_within(
+        self,
+        directory: Path,
+        index: ResultIndex,
+        offset: int,
+        count: int,
+        max_bytes: int | None = None,
+        read_limit: int | None = None,
+    ) -> RenderedPage | None:
+        """Like :meth:`page`, but the rows stop where their JSON array would exceed
+        ``max_bytes`` (at least one row: :mod:`tui.store.pagebytes`). Over ``read_limit``
+        bytes, the rows are measured but not read (``json`` is ``None``): the event loop
+        asks with a limit and leaves larger reads to a thread."""
         touched, end = _touched(index, offset, count)
         if not touched:
             return None
         base = os.path.join(directory, "")
         if not all(self._ready(base + chunk.name + SUFFIX) for chunk in touched):
             return None
-        pieces: list[bytes] = []
-        for chunk in touched:
-            local = max(offset - chunk.start, 0)
-            take = min(chunk.rows, end - chunk.start) - local
-            piece = self._read(base + chunk.name + SUFFIX, chunk.rows, local, local + take)
-            if piece is None:
-                return None
-            pieces.append(piece)
-        return b"[" + b",".join(pieces) + b"]"
+        budget = None if max_bytes is None else max_bytes - 1  # rows with commas, + "[" + "]" - ","
+        files: list[int] = []
+        try:
+            spans: list[tuple[int, int, int, int]] = []  # (file, rows in chunk, first byte, end byte)
+            used = taken = 0
+            for chunk in touched:
+                files.append(os.open(base + chunk.name + SUFFIX, os.O_RDONLY))
+                local = max(offset - chunk.start, 0)
+                last = min(chunk.rows, end - chunk.start)
+                if budget is None:
+                    ends = [_offset(files[-1], local), _offset(files[-1], last)]
+                else:
+                    ends = _offsets(files[-1], local, last)
+                    fits = max(0, bisect.bisect_right(ends, ends[0] + budget - used) - 1)
+                    if fits == 0 and taken == 0:
+                        fits = 1  # a page is never empty
+                    cut = local + min(fits, last - local)
+                    ends, last = ends[: cut - local + 1], cut
+                    used += ends[-1] - ends[0]
+                if last > local:
+                    spans.append((files[-1], chunk.rows, ends[0], ends[-1]))
+                    taken += last - local
+                if last < min(chunk.rows, end - chunk.start):
+                    break
+            if read_limit is not None and sum(stop - start for _, _, start, stop in spans) > read_limit:
+                return RenderedPage(None, taken)
+            pieces: list[bytes] = []
+            for fd, rows, start, stop in spans:
+                size = stop - start - 1  # without the last row's comma
+                piece = os.pread(fd, size, 8 * (rows + 1) + start)
+                if len(piece) != size:
+                    return None
+                pieces.append(piece)
+        except (OSError, struct.error):  # a file evicted, or its result dropped, since _ready
+            return None
+        finally:
+            for fd in files:
+                os.close(fd)
+        return RenderedPage(b"[" + b",".join(pieces) + b"]", taken)
 
     def admit(self, directory: Path, index: ResultIndex, offset: int, count: int) -> list[Chunk]:
         """Count a read of rows ``[offset, offset + count)`` that :meth:`page` could not serve;
@@ -146,22 +212,6 @@ class RenderedChunks:
                 self._files.move_to_end(key)
                 return True
             return False
-
-    def _read(self, path: str, rows: int, first: int, last: int) -> bytes | None:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:  # evicted, or the result dropped, since _ready
-            return None
-        try:
-            (start,) = _OFFSET.unpack(os.pread(fd, 8, 8 * first))
-            (stop,) = _OFFSET.unpack(os.pread(fd, 8, 8 * last))
-            size = stop - start - 1  # without the last row's comma
-            data = os.pread(fd, size, 8 * (rows + 1) + start)
-        except (OSError, struct.error):
-            return None
-        finally:
-            os.close(fd)
-        return data if len(data) == size else None
 
     def render(self, directory: Path, chunk: Chunk) -> bool:
         """Render ``chunk`` of the result in ``directory`` to its file (a chunk :meth:`admit`

@@ -220,9 +220,7 @@ class _ChunkCache:
             if key not in self._items:
                 self._items[key] = batch
                 self._bytes += batch.nbytes
-            while len(self._items) > 1 and (
-                self._bytes > self._capacity or len(self._items) > self._capacity_chunks
-            ):
+            while len(self._items) > 1 and (self._bytes > self._capacity or len(self._items) > self._capacity_chunks):
                 _, evicted = self._items.popitem(last=False)
                 self._bytes -= evicted.nbytes
         return batch

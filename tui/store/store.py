@@ -38,6 +38,13 @@ Clock = Callable[[], datetime]
 #: How long an expired query is still remembered, so it answers "expired" (410) rather than
 #: "not found" (404).
 TOMBSTONE_TTL = timedelta(days=7)
+#: Characters of SQL kept for an expired query: its text (up to 1 MiB) counts against the
+#: quota while its result lives; once it only answers "expired", a prefix is enough.
+EXPIRED_SQL_CHARS = 1024
+
+
+def sql_size(sql: str) -> int:
+    return len(sql.encode("utf-8", "surrogatepass"))
 
 
 class StoreBusy(RuntimeError):
@@ -112,6 +119,7 @@ class Store:
         )
         self.recover()
         self._usage = sum(directory_size(p) for p in self.results.iterdir() if p.is_dir())
+        self._usage += self.registry.sql_bytes()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -214,9 +222,13 @@ class Store:
         with self._usage_lock:
             return self._usage
 
-    def check_room(self) -> None:
-        """Refuse a new result outright when the store is already full."""
-        self.reserve(0)
+    def admit_sql(self, sql: str) -> None:
+        """Count a new query's SQL against the quota, or raise :class:`QuotaExceeded`: the
+        registry keeps it for as long as the query's result (failed queries included), so
+        SQL texts must not grow the store past its quota any more than results may."""
+        nbytes = sql_size(sql)
+        self.reserve(nbytes)
+        self.account(nbytes)
 
     def reserve(self, nbytes: int) -> None:
         """Check there is room for ``nbytes`` more, or raise :class:`QuotaExceeded`. Rendered
@@ -257,11 +269,20 @@ class Store:
             if record.expires_at and record.expires_at + TOMBSTONE_TTL <= now:
                 self.remove_result(record)
                 self.registry.delete(record.query_id)
-            elif (self.results / record.directory).exists():
+                self.release(sql_size(record.sql))
+                continue
+            if (self.results / record.directory).exists():
                 self.remove_result(record)
                 removed += 1
+            if len(record.sql) > EXPIRED_SQL_CHARS + 1:
+                kept = record.sql[:EXPIRED_SQL_CHARS] + "…"
+                self.registry.set_sql(record.query_id, kept)
+                self.release(sql_size(record.sql) - sql_size(kept))
         return removed
 
     def drop(self, record: QueryRecord) -> None:
+        stored = self.registry.get(record.query_id)
         self.remove_result(record)
         self.registry.delete(record.query_id)
+        if stored is not None:
+            self.release(sql_size(stored.sql))

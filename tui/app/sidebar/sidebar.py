@@ -22,6 +22,7 @@ from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
 from tui.app.sidebar.catalog import CatalogPane
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, short_id
+from tui.app.sidebar.saved import SavedLambdas
 from tui.humanize import format_bytes
 
 
@@ -49,8 +50,14 @@ class QueriesSidebar(Vertical):
             with TabPane("Queries", id="queries-tab"):
                 yield OptionList(id="queries-list")
                 yield Static("", id="queries-note")
+            with TabPane("Saved", id="saved-tab"):
+                yield SavedLambdas(id="saved")
             with TabPane("Catalog", id="catalog-tab"):
                 yield self.catalog
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "saved-tab":
+            self.query_one(SavedLambdas).reload()
 
     def on_mount(self) -> None:
         self.border_title = "Queries"
@@ -95,7 +102,11 @@ class QueriesSidebar(Vertical):
     # --- drawing
 
     def refresh_entries(self) -> None:
-        option_list = self.query_one(OptionList)
+        if not self.query("#queries-list"):
+            # the tabs mount their panes after the sidebar: draw once they are there
+            self.call_after_refresh(self.refresh_entries)
+            return
+        option_list = self.query_one("#queries-list", OptionList)
         now = self._clock()
         width = max(10, option_list.scrollable_content_region.width - 2 or 30)
         prompts = [self._prompt(entry, now, width) for entry in self.entries]
@@ -154,13 +165,14 @@ class QueriesSidebar(Vertical):
         else:
             note = Text("enter open · d cancel/drop", style="dim")
         if note != self._note:
-            self._note = note
-            self.query_one("#queries-note", Static).update(note)
+            for static in self.query("#queries-note").results(Static):
+                self._note = note
+                static.update(note)
 
     # --- actions
 
     def highlighted_entry(self) -> QueryEntry | None:
-        option_list = self.query_one(OptionList)
+        option_list = self.query_one("#queries-list", OptionList)
         option = option_list.highlighted_option
         if option is None:
             return None
