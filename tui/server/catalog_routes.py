@@ -13,6 +13,13 @@ from tui.server.catalog import CatalogCache, collection_body, find_relation, wor
 from tui.server.errors import ApiError
 from tui.server.routes import PrincipalDep, _json
 from tui.wire import API_PREFIX, ErrorModel, ErrorType
+from tui.wire_catalog import (
+    FunctionsResponse,
+    GetCollectionResponse,
+    GetWorkspaceResponse,
+    ListCollectionsResponse,
+    ListWorkspacesResponse,
+)
 
 router = APIRouter(
     prefix=API_PREFIX, responses={code: {"model": ErrorModel} for code in (401, 404, 503)}, tags=["catalog"]
@@ -45,12 +52,20 @@ def _check_workspace(catalog: Catalog, workspace: str) -> None:
         raise _workspace_missing(workspace)
 
 
-@router.get("/ws", summary="List workspaces (the source's schemas)")
+@router.get(
+    "/ws",
+    response_model=ListWorkspacesResponse,
+    summary="List workspaces (the source's schemas)",
+)
 async def list_workspaces(catalog: CatalogDep) -> Response:
     return _json({"data": workspace_bodies(catalog)})
 
 
-@router.get("/ws/{workspace}", summary="Get a workspace (a schema)")
+@router.get(
+    "/ws/{workspace}",
+    response_model=GetWorkspaceResponse,
+    summary="Get a workspace (a schema)",
+)
 async def get_workspace(workspace: str, catalog: CatalogDep) -> Response:
     _check_workspace(catalog, workspace)
     return _json({"data": next(body for body in workspace_bodies(catalog) if body["name"] == workspace)})
@@ -60,7 +75,11 @@ def _encoded(body: bytes) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/collections", summary="List all collections (tables and views, with columns in `folio`)")
+@router.get(
+    "/collections",
+    response_model=ListCollectionsResponse,
+    summary="List all collections (tables and views, with columns in `folio`)",
+)
 async def list_collections(request: Request, catalog: CatalogDep) -> Response:
     def build(catalog: Catalog) -> dict:
         return {"data": [collection_body(relation) for relation in catalog.relations]}
@@ -68,7 +87,9 @@ async def list_collections(request: Request, catalog: CatalogDep) -> Response:
     return _encoded(await request.app.state.catalog.body(catalog, "collections", build))
 
 
-@router.get("/ws/{workspace}/collections", summary="List the collections of a workspace")
+@router.get(
+    "/ws/{workspace}/collections", response_model=ListCollectionsResponse, summary="List the collections of a workspace"
+)
 async def workspace_collections(request: Request, workspace: str, catalog: CatalogDep) -> Response:
     _check_workspace(catalog, workspace)
 
@@ -78,7 +99,11 @@ async def workspace_collections(request: Request, workspace: str, catalog: Catal
     return _encoded(await request.app.state.catalog.body(catalog, f"ws/{workspace}/collections", build))
 
 
-@router.get("/ws/{workspace}/collections/{collection}", summary="Get a collection (a table or view)")
+@router.get(
+    "/ws/{workspace}/collections/{collection}",
+    response_model=GetCollectionResponse,
+    summary="Get a collection (a table or view)",
+)
 async def get_collection(workspace: str, collection: str, catalog: CatalogDep) -> Response:
     _check_workspace(catalog, workspace)
     relation = find_relation(catalog, workspace, collection)
@@ -92,6 +117,8 @@ async def get_collection(workspace: str, collection: str, catalog: CatalogDep) -
     return _json({"data": collection_body(relation)})
 
 
-@router.get("/functions", summary="folio extension: the SQL functions of the source's engine")
+@router.get(
+    "/functions", response_model=FunctionsResponse, summary="folio extension: the SQL functions of the source's engine"
+)
 async def list_functions(catalog: CatalogDep) -> Response:
     return _json({"data": {"engine": catalog.engine, "functions": list(catalog.functions)}})
