@@ -170,3 +170,26 @@ async def await_until(predicate: Callable[[], bool], timeout: float = 20.0) -> N
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def spark_server():
+    """One Spark Connect server for the whole session (tests marked ``spark``); skips with the
+    reason when this machine cannot run one (no pyspark, no Java)."""
+    from tests.spark_server import spark_connect_server, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"cannot start a Spark Connect server: {reason}")
+    with spark_connect_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def spark_engine(spark_server):
+    """A read-only :class:`SparkEngine` over the session's server (shared, like a service's)."""
+    from tui.engines.spark import SparkEngine
+
+    engine = SparkEngine(spark_server.url)
+    yield engine
+    engine.close()

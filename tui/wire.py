@@ -155,6 +155,14 @@ class PaginationInfo(_Open):
     next_page_link: str | None = None
 
 
+class ValidateQueryResponse(_Open):
+    """``POST /queries/validations``: the query parses and may run. ``parameters`` are the
+    ``:name`` parameters it uses; ``collections`` is always empty (folio has no collections)."""
+
+    collections: list[str]
+    parameters: list[str]
+
+
 class QueryError(_Open):
     type: str | None = None
     message: str | None = None

@@ -83,6 +83,25 @@ def test_embedded_mode_over_a_source_file(cli, tmp_path):
     assert table.column("j").to_pylist() == [2 * i for i in range(30000)]
 
 
+@pytest.mark.spark
+def test_embedded_mode_over_a_spark_source(cli, tmp_path, spark_server):
+    outcome = cli(
+        "export",
+        "SELECT id, id * 2 AS j FROM range(0, 30000, 1, 3) WHERE id >= :low ORDER BY id",
+        "-o",
+        "spark.parquet",
+        "-p",
+        "low:int=10",
+        "--source",
+        spark_server.url,
+    )
+    assert outcome.code == 0, outcome.err
+    assert "wrote 29,990 rows" in outcome.err
+    table = pq.read_table(tmp_path / "spark.parquet")
+    assert table.column("id").to_pylist() == list(range(10, 30000))
+    assert table.column("j").to_pylist()[-1] == 2 * 29999
+
+
 def test_environment_configures_the_server(cli, live_service, monkeypatch, tmp_path):
     monkeypatch.setenv("ROCKSET_API_SERVER", live_service.base_url)
     monkeypatch.setenv("ROCKSET_API_KEY", live_service.api_key)

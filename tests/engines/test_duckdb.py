@@ -8,6 +8,7 @@ from tui.engines import SourceError, open_engine
 from tui.engines.base import Cancelled, SqlError, field_type_name, is_json_field
 from tui.engines.demo import ensure_demo
 from tui.engines.duckdb import DuckDBEngine, error_position
+from tui.engines.statements import StatementNotAllowed
 
 
 def test_streams_bounded_batches_with_type_names():
@@ -43,9 +44,13 @@ def test_error_positions():
 
 def test_read_only_database_refuses_writes(tmp_path):
     path = tmp_path / "db.duckdb"
-    DuckDBEngine(path, allow_writes=True).start("CREATE TABLE t AS SELECT 1 AS a", {})
-    with pytest.raises(SqlError, match="read-only"):
-        list(DuckDBEngine(path).start("INSERT INTO t VALUES (2)", {}).batches())
+    writer = DuckDBEngine(path, allow_writes=True)
+    execution = writer.start("CREATE TABLE t AS SELECT 1 AS a", {})
+    list(execution.batches())
+    execution.close()
+    writer.close()
+    with pytest.raises(StatementNotAllowed, match=r"INSERT statements are not allowed.*--allow-writes"):
+        DuckDBEngine(path).start("INSERT INTO t VALUES (2)", {})
 
 
 def test_open_engine_by_source(tmp_path):

@@ -15,6 +15,7 @@ import pytest
 from tui.engines import SourceError, open_engine
 from tui.engines.base import Cancelled, EngineError, Execution, ParameterError, SqlError, field_type_name, is_json_field
 from tui.engines.postgres import PositionMap, PostgresEngine, first_keyword
+from tui.engines.statements import StatementNotAllowed
 
 WAIT_SECONDS = 30.0  # polling deadline for server-side state; never a performance assertion
 
@@ -287,7 +288,7 @@ def test_sql_error_position_is_in_the_statement_as_written(engine: PostgresEngin
     # parameters (rewritten to $1, $2 before PostgreSQL sees them) and a literal % precede the error
     sql = "SELECT id,\n       :alpha AS a, :beta_long_name AS b, '100%' AS pct\n  FROM things\n WHERE nosuchcolumn > :alpha"
     with pytest.raises(SqlError) as caught:
-        engine.start(sql, {"alpha": 1, "beta_long_name": 2})
+        run(engine, sql, {"alpha": 1, "beta_long_name": 2})
     assert 'column "nosuchcolumn" does not exist' in caught.value.message
     assert "$1" not in caught.value.message  # no libpq excerpt of the rewritten text
     assert (caught.value.line, caught.value.column) == (4, 8)
@@ -295,7 +296,7 @@ def test_sql_error_position_is_in_the_statement_as_written(engine: PostgresEngin
 
 def test_syntax_error_position(engine: PostgresEngine) -> None:
     with pytest.raises(SqlError) as caught:
-        engine.start("SELECT :a,\n  1 FROM WHERE", {"a": 1})
+        run(engine, "SELECT :a,\n  1 FROM WHERE", {"a": 1})
     assert "syntax error" in caught.value.message
     assert (caught.value.line, caught.value.column) == (2, 10)
 
@@ -337,10 +338,8 @@ def test_first_keyword_skips_comments_and_parentheses() -> None:
 
 
 def test_read_only_by_default(engine: PostgresEngine, pg_admin: psycopg.Connection, things: str) -> None:
-    execution = engine.start("INSERT INTO things (id) VALUES (99)", {})
-    with pytest.raises(SqlError, match="read-only transaction"):
-        list(execution.batches())
-    execution.close()
+    with pytest.raises(StatementNotAllowed, match=r"INSERT statements are not allowed.*--allow-writes"):
+        engine.start("INSERT INTO things (id) VALUES (99)", {})
     with pytest.raises(SqlError, match="read-only transaction"):
         run(engine, "WITH gone AS (DELETE FROM things RETURNING id) SELECT * FROM gone")
     with pytest.raises(SqlError, match="multiple commands"):
@@ -348,9 +347,9 @@ def test_read_only_by_default(engine: PostgresEngine, pg_admin: psycopg.Connecti
     assert pg_admin.execute("SELECT count(*) FROM things").fetchone() == (2,)
 
 
-def test_writes_with_allow_writes(pg_dsn: str, pg_admin: psycopg.Connection) -> None:
+def test_writes_with_allow_writes(pg_superuser_dsn: str, pg_admin: psycopg.Connection) -> None:
     pg_admin.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
-    eng = PostgresEngine(pg_dsn, allow_writes=True)
+    eng = PostgresEngine(pg_superuser_dsn, allow_writes=True)  # writes need a role that may write
     try:
         assert run(eng, "INSERT INTO notes VALUES (:id, :body)", {"id": 1, "body": "a"}).num_columns == 0
         table = run(eng, "INSERT INTO notes VALUES (2, 'b') RETURNING id, body")

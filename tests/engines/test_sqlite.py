@@ -13,6 +13,7 @@ import pytest
 from tui.engines import SourceError, open_engine
 from tui.engines.base import Cancelled, ParameterError, SqlError, field_type_name
 from tui.engines.sqlite import SQLiteEngine, first_keyword
+from tui.engines.statements import StatementNotAllowed
 
 # a statement that never ends on its own
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) AS m FROM c"
@@ -227,15 +228,23 @@ def test_first_keyword() -> None:
 
 
 def test_read_only_by_default(engine: SQLiteEngine, db: Path, tmp_path: Path) -> None:
-    for sql in ("INSERT INTO items (id) VALUES (9)", "DELETE FROM items", "CREATE TABLE x (a)"):
-        with pytest.raises(SqlError, match="readonly"):
+    for sql, kind in (
+        ("INSERT INTO items (id) VALUES (9)", "INSERT"),
+        ("DELETE FROM items", "DELETE"),
+        ("CREATE TABLE x (a)", "CREATE"),
+        ("WITH n AS (SELECT 9) INSERT INTO items (id) SELECT * FROM n", "INSERT"),
+        ("PRAGMA user_version = 3", "PRAGMA"),
+    ):
+        with pytest.raises(StatementNotAllowed, match=f"^{kind} statements are not allowed.*--allow-writes"):
             run(engine, sql)
     # mode=ro covers the main file only: ATTACH and VACUUM INTO would create another one
     other = tmp_path / "other.sqlite"
-    with pytest.raises(SqlError, match="not authorized"):
+    with pytest.raises(StatementNotAllowed, match="ATTACH"):
         run(engine, f"ATTACH '{other}' AS o")
-    with pytest.raises(SqlError, match="authoriz"):
+    with pytest.raises(StatementNotAllowed, match="VACUUM"):
         run(engine, f"VACUUM INTO '{other}'")
+    assert run(engine, "PRAGMA table_info(items)").num_rows > 0  # reporting PRAGMAs still run
+    assert run(engine, "SELECT * FROM pragma_table_info('items')").num_rows > 0
     assert not other.exists()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM items").fetchone() == (3,)

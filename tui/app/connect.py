@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -55,6 +56,7 @@ class Connection:
         demo_path: str | None = None,
         demo_rows: int | None = None,
         allow_writes: bool = False,
+        allow_dirs: Sequence[str | Path] = (),
     ) -> None:
         self.server = server
         self.api_key = api_key
@@ -62,6 +64,7 @@ class Connection:
         self.demo_path = demo_path
         self.demo_rows = demo_rows
         self.allow_writes = allow_writes
+        self.allow_dirs = list(allow_dirs)
         self.where = f"demo _events ({demo_rows:,} rows)" if demo_path else ""
 
     def _resolve(self) -> tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]:
@@ -69,7 +72,7 @@ class Connection:
         if self.demo_path:
             from tui.engines.duckdb import DuckDBEngine
 
-            return self.where, embedded(DuckDBEngine(self.demo_path))
+            return self.where, embedded(DuckDBEngine(self.demo_path, allow_dirs=self.allow_dirs))
         from tui.config import resolve_settings
 
         settings = resolve_settings(self.server, self.api_key, self.source)
@@ -79,7 +82,7 @@ class Connection:
             return settings.server, remote(settings.server, settings.api_key)
         from tui.engines import open_engine
 
-        engine = open_engine(settings.source, allow_writes=self.allow_writes)
+        engine = open_engine(settings.source, allow_writes=self.allow_writes, allow_dirs=self.allow_dirs)
         where = f"embedded {settings.source}" if settings.source else "embedded DuckDB"
         return where, embedded(engine)
 

@@ -5,7 +5,7 @@
   ``.env``);
 * ``folio --demo [--demo-rows N]``: embedded mode over the generated demo database, with
   ``SELECT * FROM _events`` in the editor;
-* ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…``: embedded mode over that source.
+* ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…|sc://…``: embedded mode over that source.
 
 Only building the demo database (once, then cached) happens before the screen appears, with a
 message on stderr. Everything else slow — importing the client and the service, reading the
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source",
         nargs="?",
-        help="a .duckdb/.sqlite/.parquet/.csv/.json file or postgresql://… "
+        help="a .duckdb/.sqlite/.parquet/.csv/.json file, postgresql://… or sc://… "
         "(default: an in-memory DuckDB that reads files by path)",
     )
     parser.add_argument("--demo", action="store_true", help="open the generated demo database (commons._events)")
@@ -36,7 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--server", metavar="URL", help="a folio (or Rockset-compatible) server instead of embedded mode"
     )
     parser.add_argument("--api-key", metavar="KEY", help="API key for --server")
-    parser.add_argument("--allow-writes", action="store_true", help="open the source read-write")
+    parser.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="run every statement kind, not only reading ones (and open a database file read-write)",
+    )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let SQL read files under DIR, e.g. SELECT * FROM 'DIR/x.parquet' (repeatable)",
+    )
     parser.add_argument("--sql", metavar="SQL", help="put SQL in the editor instead of the last buffer")
 
 
@@ -49,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("give either a SOURCE (embedded mode) or --server, not both", 2)
 
     from tui.app.connect import Connection
+    from tui.commands.serve import allowed_directories
 
+    allow_dirs = allowed_directories(args.allow_dir)
     sql = args.sql
     if args.demo:
         from tui.engines.demo import DEFAULT_ROWS, DEMO_SQL, cache_dir, ensure_demo
@@ -63,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             path = ensure_demo(rows)
         except OSError as exc:
             raise CommandError(f"cannot build the demo database: {exc}", 1) from None
-        connection = Connection(demo_path=str(path), demo_rows=rows)
+        connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs)
         sql = sql if sql is not None else DEMO_SQL
     else:
         if args.source and "://" not in args.source:
@@ -72,7 +85,11 @@ def run(args: argparse.Namespace) -> int:
             if not Path(args.source).expanduser().exists() and not args.allow_writes:
                 raise CommandError(f"no such file: {args.source}", 2)
         connection = Connection(
-            server=args.server, api_key=args.api_key, source=args.source, allow_writes=args.allow_writes
+            server=args.server,
+            api_key=args.api_key,
+            source=args.source,
+            allow_writes=args.allow_writes,
+            allow_dirs=allow_dirs,
         )
 
     from tui.app import FolioApp

@@ -23,11 +23,26 @@ def parse_size(text: str) -> int:
     return int(number * 1024 ** " kmgt".index(unit or " "))
 
 
+#: how long shutdown (SIGTERM, Ctrl-C) waits for responses in flight
+GRACE_SECONDS = 10
+
+
+def allowed_directories(given: list[str]) -> list[Path]:
+    """``--allow-dir`` values as existing directories (a typo must not silently allow nothing)."""
+    out = []
+    for text in given:
+        path = Path(text).expanduser()
+        if not path.is_dir():
+            raise CommandError(f"--allow-dir {text}: no such directory", 2)
+        out.append(path.resolve())
+    return out
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source",
         nargs="?",
-        help="postgresql://…, a .duckdb/.sqlite file, or a .parquet/.csv/.json file; "
+        help="postgresql://…, sc://… (Spark Connect), a .duckdb/.sqlite file, or a .parquet/.csv/.json file; "
         "default: $FOLIO_SOURCE, else an in-memory DuckDB that reads files by path",
     )
     parser.add_argument("--host", default=os.environ.get("FOLIO_HOST", "127.0.0.1"))
@@ -43,7 +58,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo-rows", type=int, default=None, metavar="N", help="rows in the demo (default 10,000,000)"
     )
-    parser.add_argument("--allow-writes", action="store_true", help="open the source read-write")
+    parser.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="run every statement kind, not only reading ones, with the database's own rights "
+        "(and open a database file read-write)",
+    )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let DuckDB SQL read files under DIR, e.g. SELECT * FROM 'DIR/x.parquet' (repeatable; "
+        "no directory is readable otherwise)",
+    )
     parser.add_argument("--store", type=Path, default=None, metavar="DIR", help="where results are kept")
     parser.add_argument("--expiry", type=float, default=None, metavar="SECONDS", help="result lifetime (default 86400)")
     parser.add_argument("--sync-timeout", type=float, default=None, metavar="SECONDS", help="default 120")
@@ -73,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.engines.duckdb import DuckDBEngine
     from tui.server import Keyring, ServiceSettings, create_app
     from tui.server.auth import KeyringError, mask
+    from tui.server.shutdown import QueryServer
     from tui.store.store import StoreBusy
 
     try:
@@ -104,14 +133,18 @@ def run(args: argparse.Namespace) -> int:
         keyring.add(generated)
 
     source = args.source or os.environ.get("FOLIO_SOURCE")
+    allow_dirs = allowed_directories(args.allow_dir)
     try:
         if args.demo:
             rows = args.demo_rows if args.demo_rows is not None else DEFAULT_ROWS
             print(f"folio: preparing the demo database ({rows:,} rows; built once, then cached)…", file=sys.stderr)
-            engine = DuckDBEngine(ensure_demo(rows))
+            engine = DuckDBEngine(ensure_demo(rows), allow_dirs=allow_dirs)
         else:
             engine = open_engine(
-                source, allow_writes=args.allow_writes, max_connections=settings.max_concurrent_queries
+                source,
+                allow_writes=args.allow_writes,
+                max_connections=settings.max_concurrent_queries,
+                allow_dirs=allow_dirs,
             )
     except (EngineError, ValueError, OSError) as exc:
         raise CommandError(str(exc), 2) from None
@@ -130,19 +163,22 @@ def run(args: argparse.Namespace) -> int:
         shown = generated if generated != os.environ.get("FOLIO_API_KEY") else mask(generated)
         print(f"folio: API key: {shown}", file=sys.stderr)
         print(f"folio: try: curl -H 'Authorization: ApiKey {shown}' {url}/v1/orgs/self/queries", file=sys.stderr)
+    if args.allow_writes:
+        print("folio: --allow-writes: SQL from any key runs with the database's own rights", file=sys.stderr)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        # formatting a line per request costs even when the level drops it
+        access_log=args.log_level in ("info", "debug", "trace"),
+        timeout_graceful_shutdown=GRACE_SECONDS,
+        # longer than clients' idle pools keep connections, so the server is not
+        # the side that closes one just as a request is sent on it
+        timeout_keep_alive=75,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            # formatting a line per request costs even when the level drops it
-            access_log=args.log_level in ("info", "debug", "trace"),
-            timeout_graceful_shutdown=10,
-            # longer than clients' idle pools keep connections, so the server is not
-            # the side that closes one just as a request is sent on it
-            timeout_keep_alive=75,
-        )
+        QueryServer(config, app.state.service).run()
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 2) from None
     return 0

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from tui.engines.base import (
@@ -36,11 +37,22 @@ class SourceError(EngineError):
     """The SOURCE given on the command line cannot be opened."""
 
 
-def open_engine(source: str | None, *, allow_writes: bool = False, max_connections: int | None = None) -> Engine:
-    """An engine for ``source``.
+def open_engine(
+    source: str | None,
+    *,
+    allow_writes: bool = False,
+    max_connections: int | None = None,
+    allow_dirs: Iterable[str | Path] = (),
+) -> Engine:
+    """An engine for ``source``, sandboxed (see README, "Operating it").
+
+    ``allow_writes`` lets SQL run every statement kind with the engine's rights; without it
+    only reading statements run. ``allow_dirs`` are the directories DuckDB SQL may read files
+    from (a file source's own file is allowed implicitly); other engines read no files.
 
     * nothing: in-memory DuckDB that reads Parquet/CSV/JSON files by path;
     * ``postgresql://…`` / ``postgres://…``: PostgreSQL;
+    * ``sc://host:15002``: Apache Spark through Spark Connect (the ``spark`` extra);
     * ``*.sqlite`` / ``*.sqlite3``: SQLite;
     * ``*.duckdb`` / ``*.db``: a DuckDB database file;
     * ``*.parquet`` / ``*.csv`` / ``*.json``: in-memory DuckDB with the file as view ``data``.
@@ -48,13 +60,17 @@ def open_engine(source: str | None, *, allow_writes: bool = False, max_connectio
     from tui.engines.duckdb import DuckDBEngine
 
     if not source:
-        return DuckDBEngine(None, allow_writes=True)
+        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs)
     if source.startswith(("postgresql://", "postgres://")):
         from tui.engines.postgres import PostgresEngine
 
         if max_connections:  # one connection per query the service may run at once
             return PostgresEngine(source, allow_writes=allow_writes, max_connections=max_connections)
         return PostgresEngine(source, allow_writes=allow_writes)
+    if source.startswith("sc://"):
+        from tui.engines.spark import SparkEngine
+
+        return SparkEngine(source, allow_writes=allow_writes)
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
     if suffix in SQLITE_SUFFIXES:
@@ -66,14 +82,12 @@ def open_engine(source: str | None, *, allow_writes: bool = False, max_connectio
     if suffix in DUCKDB_SUFFIXES:
         if not path.exists() and not allow_writes:
             raise SourceError(f"no such DuckDB database: {source} (use --allow-writes to create it)")
-        return DuckDBEngine(path, allow_writes=allow_writes)
+        return DuckDBEngine(path, allow_writes=allow_writes, allow_dirs=allow_dirs)
     if suffix in FILE_SUFFIXES:
         if not path.exists():
             raise SourceError(f"no such file: {source}")
-        engine = DuckDBEngine(None, allow_writes=True)
-        engine.create_file_view("data", path)
-        return engine
+        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs, file_views={"data": path})
     raise SourceError(
-        f"cannot tell what {source!r} is: expected postgresql://…, or a path ending in "
+        f"cannot tell what {source!r} is: expected postgresql://…, sc://…, or a path ending in "
         + ", ".join(DUCKDB_SUFFIXES + SQLITE_SUFFIXES + FILE_SUFFIXES)
     )

@@ -71,10 +71,26 @@ class Engine(ABC):
     name: str = "engine"
     #: how named parameters are written for this engine's driver (see :mod:`tui.engines.params`)
     param_style: str = "dollar"
+    #: the operator's ``--allow-writes``: every statement kind runs, with the engine's rights
+    allow_writes: bool = False
 
     @abstractmethod
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
-        """Prepare and start ``sql``. Errors known before the first row raise here."""
+        """Start ``sql`` and return its execution at once.
+
+        Only what needs no database work happens here (parsing, the statement-kind check of
+        :meth:`check`), so that everything that may take time runs inside
+        :meth:`Execution.batches`, where :meth:`Execution.cancel` reaches it.
+        """
+
+    def check(self, sql: str) -> str:
+        """Parse ``sql`` (already bound to this engine's parameter style) without running it:
+        its statement kind, :class:`SqlError` if it does not parse, or
+        :class:`~tui.engines.statements.StatementNotAllowed` if it is not a reading statement and
+        writes are not allowed. The default is the conservative first-keyword reading."""
+        from tui.engines.statements import check_keyword, keyword_kind
+
+        return keyword_kind(sql) if self.allow_writes else check_keyword(sql)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release every resource; the engine is not used afterwards."""

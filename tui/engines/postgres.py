@@ -43,10 +43,13 @@ Connections
 -----------
 A bounded :class:`psycopg_pool.ConnectionPool`; every connection is checked before it is handed
 out, so one killed by the server (``pg_terminate_backend``, a restart) is replaced, not
-reused. Read-only unless ``allow_writes``: the session has ``default_transaction_read_only`` on
-and every query runs in ``BEGIN READ ONLY``, then is rolled back. That guards against mistakes;
-it is not a security boundary (a determined statement can ``SET`` its way out), so give folio a
-role with only ``SELECT`` rights where that matters.
+reused. Read-only unless ``allow_writes``: only statements whose first keyword reads run
+(:mod:`tui.engines.statements`), the session has ``default_transaction_read_only`` on and every
+query runs in ``BEGIN READ ONLY``, then is rolled back. The security boundary is the role: at
+start-up a superuser, or a member of a role that reads or writes server files or runs programs,
+is refused unless ``allow_writes`` (:func:`refusal` says how to make a read-only role). Every
+connection is reset with ``DISCARD ALL`` when it returns to the pool, so settings, prepared
+statements, temporary tables and advisory locks never pass from one query to the next.
 
 Cancel sends PostgreSQL's cancel request (what ``pg_cancel_backend`` does) from the calling
 thread, and repeats it while the fetch it targets is still running: a request that reaches
@@ -64,7 +67,7 @@ from typing import Any, TypeVar
 import psycopg
 import pyarrow as pa
 from psycopg import errors as pgerrors
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types import TypeInfo
 from psycopg.types.multirange import MultirangeInfo
 from psycopg.types.range import RangeInfo
@@ -72,6 +75,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tui.engines import params as sqlparams
+from tui.engines import postgres_adbc
 from tui.engines.base import Cancelled, Engine, EngineError, Execution, SqlError, typed_field
 
 #: most rows per Arrow batch (the store re-chunks them anyway)
@@ -323,9 +327,11 @@ def sql_error(exc: psycopg.Error, where: PositionMap | None) -> SqlError:
 class PostgresExecution(Execution):
     """One statement on one pooled connection, returned to the pool by :meth:`close`.
 
-    ``cursor_name`` set: a declared server-side cursor, read by ``FETCH``; the schema is known
-    from the start. ``None``: a plain statement, run when :meth:`batches` starts (on the query's
-    own thread, so cancel reaches it); its schema is set then.
+    Nothing runs before :meth:`batches` (on the query's own thread, where :meth:`cancel` reaches
+    every round trip): a statement that returns rows is declared there as a server-side cursor
+    (``declare``; planning can take a while) and read by ``FETCH``; anything else, and a
+    ``WITH`` that modifies data (which cannot be a cursor), runs as a plain statement. The
+    schema is set then.
     """
 
     def __init__(
@@ -333,18 +339,17 @@ class PostgresExecution(Execution):
         engine: PostgresEngine,
         conn: psycopg.Connection[Any],
         *,
-        cursor_name: str | None,
-        columns: list[_Column] | None,
-        statement: tuple[str, dict[str, Any], PositionMap] | None = None,
+        statement: tuple[str, dict[str, Any], str],
+        declare: bool,
     ):
         self._engine = engine
         self._conn = conn
-        self._cursor_name = cursor_name
-        self._columns = columns
-        self._statement = statement
+        self._cursor_name: str | None = None
+        self._columns: list[_Column] | None = None
+        self._statement = statement  # (text sent, values, the user's SQL for error positions)
+        self._declare_first = declare
         self._cur = conn.cursor()
-        # A plain statement's schema is only known once it ran, inside batches().
-        self.schema = pa.schema([c.field() for c in columns] if columns is not None else [])
+        self.schema = pa.schema([])
         self._fetch_rows = min(FIRST_FETCH_ROWS, engine.batch_rows)
         self._exhausted = False
         self._failed = False
@@ -355,14 +360,59 @@ class PostgresExecution(Execution):
         self._idle = threading.Event()
         self._idle.set()
         self._closed = False
-        #: the server process running this statement (for logs and pg_stat_activity)
-        self.backend_pid: int = conn.info.backend_pid
+        self._pg_backend_pid: int = conn.info.backend_pid
+        #: the ADBC execution that streams the rows, when the declared query is eligible
+        self._adbc: postgres_adbc.AdbcExecution | None = None
+
+    @property
+    def backend_pid(self) -> int:
+        """The server process running this statement (for logs and pg_stat_activity)."""
+        return self._adbc.backend_pid if self._adbc is not None else self._pg_backend_pid
+
+    @property
+    def through_adbc(self) -> bool:
+        """Whether the rows came (or come) through ADBC rather than psycopg's ``FETCH``."""
+        return self._adbc is not None
+
+    def _declare(self) -> bool:
+        """Declare the statement as a server-side cursor; ``False`` if PostgreSQL cannot (a
+        ``WITH`` that modifies data), so it runs as a plain statement instead."""
+        text, values, sql = self._statement
+        name = f"folio_{uuid.uuid4().hex[:16]}"
+        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
+        conn = self._conn
+
+        def declare() -> list[_Column] | None:
+            try:
+                with conn.pipeline():  # extended protocol: one statement only
+                    conn.execute(prefix + text, values)
+            except pgerrors.FeatureNotSupported:
+                conn.rollback()
+                return None
+            result = conn.pgconn.describe_portal(name.encode())
+            if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                raise SqlError(result.get_error_message() or "cannot describe the query's result")
+            encoding = conn.info.encoding
+            fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
+            return _describe(conn, fields)
+
+        columns = self._roundtrip(declare, PositionMap(sql, text, prefix))
+        if columns is None:
+            return False
+        self._cursor_name = name
+        self._columns = columns
+        # a cursor copies the connection's loaders when made: make it again now that the
+        # description registered array types it did not know (an enum's, say)
+        self._cur.close()
+        self._cur = conn.cursor()
+        self.schema = pa.schema([c.field() for c in columns])
+        return True
 
     # -- rows ---------------------------------------------------------------------------------
 
     def _run_plain(self) -> None:
-        assert self._statement is not None
-        text, values, where = self._statement
+        text, values, sql = self._statement
+        where = PositionMap(sql, text)
 
         def run() -> list[_Column]:
             with self._conn.pipeline():  # extended protocol: one statement only
@@ -376,8 +426,11 @@ class PostgresExecution(Execution):
             self._exhausted = True
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        if self._columns is None:
+        if not (self._declare_first and self._declare()):
             self._run_plain()
+        elif self._switch_to_adbc():
+            yield from self._adbc_batches()
+            return
         assert self._columns is not None
         schema = self.schema
         while not self._exhausted:
@@ -395,6 +448,36 @@ class PostgresExecution(Execution):
             batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
             self._resize(batch)
             yield batch
+
+    def _switch_to_adbc(self) -> bool:
+        """Hand the declared query to ADBC if it may stream it: psycopg planned it (errors,
+        positions, column types), ADBC reads its rows. The psycopg connection's transaction
+        ends now (no snapshot or lock is kept); the connection itself is kept until close(),
+        so the pool's bound on queries holds."""
+        _, values, sql = self._statement
+        assert self._columns is not None
+        adbc = self._engine._adbc_rows(sql, values, self._columns)
+        if adbc is None:
+            return False
+        try:
+            self._cur.close()
+            self._conn.rollback()
+        except psycopg.Error:
+            pass  # a broken connection: the pool discards it at close()
+        with self._lock:
+            self._adbc = adbc
+            cancelled = self._cancelled.is_set()
+        if cancelled:
+            adbc.cancel()
+        return True
+
+    def _adbc_batches(self) -> Iterator[pa.RecordBatch]:
+        assert self._adbc is not None
+        try:
+            yield from self._adbc.batches()
+        except (SqlError, Cancelled):
+            self._failed = True
+            raise
 
     def _fetch(self) -> list[tuple[Any, ...]]:
         if self._cursor_name is None:  # plain statement: rows already client-side
@@ -432,6 +515,10 @@ class PostgresExecution(Execution):
             if self._closed or self._cancelled.is_set():
                 return
             self._cancelled.set()
+            adbc = self._adbc
+        if adbc is not None:
+            adbc.cancel()
+            return
         threading.Thread(target=self._cancel_loop, name="folio-pg-cancel", daemon=True).start()
 
     def _cancel_loop(self) -> None:
@@ -451,6 +538,9 @@ class PostgresExecution(Execution):
             if self._closed:
                 return
             self._closed = True
+            adbc = self._adbc
+        if adbc is not None:
+            adbc.close()
         commit = self._engine.allow_writes and not self._failed and not self._cancelled.is_set()
         try:
             self._cur.close()
@@ -461,6 +551,47 @@ class PostgresExecution(Execution):
         except psycopg.Error:
             pass  # a broken connection: the pool sees it and discards it
         self._engine._release(self._conn)
+
+
+# --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+
+#: built-in roles whose members can read or write any server file or run programs
+SERVER_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
+
+READ_ONLY_ROLE_SQL = """\
+CREATE ROLE folio_reader LOGIN PASSWORD '…' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+GRANT CONNECT ON DATABASE mydb TO folio_reader;
+GRANT USAGE ON SCHEMA public TO folio_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO folio_reader;
+-- or, on PostgreSQL 14 and later, every table of every schema: GRANT pg_read_all_data TO folio_reader;"""
+
+
+def role_powers(conn: psycopg.Connection[Any]) -> list[str]:
+    """What the connected role can do beyond SQL on tables: ``superuser`` and the
+    :data:`SERVER_ROLES` it is a member of (directly or through other roles)."""
+    row = conn.execute(
+        "SELECT r.rolsuper, ARRAY(SELECT s.rolname::text FROM pg_roles s"
+        " WHERE s.rolname = ANY(%s) AND pg_has_role(current_user, s.oid, 'MEMBER') ORDER BY 1)"
+        " FROM pg_roles r WHERE r.rolname = current_user",
+        [list(SERVER_ROLES)],
+    ).fetchone()
+    conn.rollback()
+    if row is None:
+        return []
+    return (["superuser"] if row[0] else []) + list(row[1] or [])
+
+
+def refusal(user: str, powers: Sequence[str]) -> str:
+    """Why folio will not serve through this role, and how to make one it will."""
+    return (
+        f"refusing to serve PostgreSQL as {user}: it is {' and '.join(powers)}, so any key holder's SQL could "
+        "read or write the server's files or run programs on it (pg_read_file, COPY … TO PROGRAM), whatever "
+        "folio's read-only mode does. Connect as a role that can only read, e.g.\n"
+        + READ_ONLY_ROLE_SQL
+        + "\nor start folio with --allow-writes to give SQL this role's rights on purpose."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,6 +614,7 @@ class PostgresEngine(Engine):
         acquire_timeout: float = ACQUIRE_TIMEOUT,
         batch_rows: int = BATCH_ROWS,
         batch_bytes: int = BATCH_BYTES,
+        adbc: bool = True,
     ):
         from tui.engines import SourceError  # the package imports this module lazily
 
@@ -506,9 +638,13 @@ class PostgresEngine(Engine):
         # Connect once up front: the pool retries quietly in the background, which would turn
         # a wrong password into a bare timeout on the first query.
         try:
-            psycopg.connect(dsn, **kwargs).close()
+            with psycopg.connect(dsn, **kwargs) as probe:
+                powers = role_powers(probe)
+                user = probe.info.user
         except psycopg.Error as exc:
             raise SourceError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+        if powers and not allow_writes:
+            raise SourceError(refusal(user, powers))
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             dsn,
             kwargs=kwargs,
@@ -516,14 +652,30 @@ class PostgresEngine(Engine):
             max_size=max_connections,
             open=False,
             configure=self._configure,
-            reset=self._reset if allow_writes else None,
+            reset=self._reset,
             check=ConnectionPool.check_connection,
             name="folio-postgres",
             timeout=acquire_timeout,
         )
         self._pool.open(wait=True, timeout=30.0)
+        #: rows of plain, parameterless queries come through ADBC (see postgres_adbc); the
+        #: psycopg pool above still plans every statement and runs everything else
+        self._adbc: postgres_adbc.AdbcPool | None = None
+        if adbc and postgres_adbc.available():
+            self._adbc = postgres_adbc.AdbcPool(self._adbc_conninfo(dsn, kwargs), max_connections)
 
     # -- connections --------------------------------------------------------------------------
+
+    def _adbc_conninfo(self, dsn: str, kwargs: dict[str, Any]) -> str:
+        """The ADBC connections' libpq string: the same server and role, with read-only mode
+        in the start-up options, which ``DISCARD ALL`` returns to rather than undoes."""
+        options = self._info.get("options") or ""
+        if self.read_only:
+            options = f"{options} -c default_transaction_read_only=on".strip()
+        extra: dict[str, Any] = dict(kwargs)
+        if options:
+            extra["options"] = options
+        return make_conninfo(dsn, **extra)
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         """Session set-up of a new connection (and, with writes allowed, of a returned one)."""
@@ -537,9 +689,15 @@ class PostgresEngine(Engine):
             conn.read_only = True  # every transaction is BEGIN READ ONLY
 
     def _reset(self, conn: psycopg.Connection[Any]) -> None:
-        # With writes allowed a committed `SET` would outlive its query; start over.
-        conn.execute("RESET ALL")
-        conn.commit()
+        """Back in the pool after a query: nothing of it may reach the next query (another
+        org's, perhaps). ``DISCARD ALL`` drops settings (``set_config`` included), prepared
+        statements, temporary tables, cursors, LISTEN channels and session advisory locks; then
+        the session is set up again, read-only mode included."""
+        conn.autocommit = True  # DISCARD ALL cannot run inside a transaction block
+        try:
+            conn.execute("DISCARD ALL")
+        finally:
+            conn.autocommit = False
         self._configure(conn)
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
@@ -549,44 +707,29 @@ class PostgresEngine(Engine):
 
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         text, values = sqlparams.bind(sql, params, self.param_style)
+        self.check(sql)  # by first keyword: PostgreSQL's parser is on the server
         try:
             conn = self._pool.getconn(self._acquire_timeout)
         except PoolTimeout:
             raise EngineError(f"all {self.max_connections} PostgreSQL connections are busy; try again later") from None
         try:
-            if first_keyword(sql) in _CURSOR_KEYWORDS:
-                execution = self._declare(conn, sql, text, values)
-                if execution is not None:
-                    return execution
-            statement = (text, values, PositionMap(sql, text))
-            return PostgresExecution(self, conn, cursor_name=None, columns=None, statement=statement)
+            return PostgresExecution(
+                self, conn, statement=(text, values, sql), declare=first_keyword(sql) in _CURSOR_KEYWORDS
+            )
         except BaseException:
             self._discard(conn)
             raise
 
-    def _declare(
-        self, conn: psycopg.Connection[Any], sql: str, text: str, values: dict[str, Any]
-    ) -> PostgresExecution | None:
-        """Declare ``text`` as a server-side cursor; ``None`` if PostgreSQL cannot (a ``WITH``
-        that modifies data), so the caller runs it as a plain statement instead."""
-        name = f"folio_{uuid.uuid4().hex[:16]}"
-        prefix = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
-        where = PositionMap(sql, text, prefix)
-        try:
-            with conn.pipeline():  # extended protocol: one statement only
-                conn.execute(prefix + text, values)
-        except pgerrors.FeatureNotSupported:
-            conn.rollback()
+    def _adbc_rows(
+        self, sql: str, values: dict[str, Any], columns: list[_Column]
+    ) -> postgres_adbc.AdbcExecution | None:
+        """The rows of a declared query through ADBC, when :func:`postgres_adbc.eligible`."""
+        if self._adbc is None or not postgres_adbc.eligible(sql, values, columns):
             return None
-        except psycopg.Error as exc:
-            raise sql_error(exc, where) from None
-        result = conn.pgconn.describe_portal(name.encode())
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise SqlError(result.get_error_message() or "cannot describe the query's result")
-        encoding = conn.info.encoding
-        fields = [((result.fname(i) or b"").decode(encoding), result.ftype(i)) for i in range(result.nfields)]
-        columns = _describe(conn, fields)
-        return PostgresExecution(self, conn, cursor_name=name, columns=columns)
+        conn = self._adbc.get(self._acquire_timeout)
+        return postgres_adbc.AdbcExecution(
+            self._adbc, conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
+        )
 
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
         try:
@@ -606,3 +749,5 @@ class PostgresEngine(Engine):
 
     def close(self) -> None:
         self._pool.close()
+        if self._adbc is not None:
+            self._adbc.close()

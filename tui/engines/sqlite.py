@@ -4,9 +4,13 @@ How a statement runs
 --------------------
 * Each query opens its own connection: SQLite connections are cheap, and nothing is shared
   between queries, so there is nothing to lock. The file is opened read-only (``mode=ro`` URI,
-  plus ``PRAGMA query_only``, and an authorizer that refuses ``ATTACH`` and ``VACUUM INTO``,
-  which would otherwise create or write another file) unless ``allow_writes`` (then
-  ``mode=rw``, each statement committing on its own).
+  plus ``PRAGMA query_only``, and an authorizer that allows only reading, which also refuses
+  ``ATTACH`` and ``VACUUM INTO``, which would otherwise create or write another file) unless
+  ``allow_writes`` (then ``mode=rw``, each statement committing on its own).
+* Unless ``allow_writes``, only reading statements run: the first keyword must be one of
+  ``SELECT``/``WITH``/``VALUES``/``EXPLAIN``/``PRAGMA`` and compiling the statement must ask the
+  authorizer for nothing but reads (so ``WITH … INSERT`` or ``PRAGMA user_version = 3`` is
+  refused by kind, as :class:`~tui.engines.statements.StatementNotAllowed`).
 * :meth:`SQLiteEngine.start` compiles the statement with ``EXPLAIN`` (which prepares it without
   running it), so syntax and name errors come back before the first row. The statement runs
   when :meth:`SQLiteExecution.batches` starts, on the query's own thread, and rows are pulled
@@ -58,6 +62,7 @@ import pyarrow as pa
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Cancelled, Engine, Execution, SqlError, typed_field
+from tui.engines.statements import StatementNotAllowed
 
 #: most rows per Arrow batch (the store re-chunks them anyway)
 BATCH_ROWS = 8192
@@ -299,6 +304,7 @@ class SQLiteEngine(Engine):
         from tui.engines import SourceError  # the package imports this module lazily
 
         self.path = Path(path).expanduser().resolve()
+        self.allow_writes = allow_writes
         self.read_only = not allow_writes
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
@@ -323,6 +329,43 @@ class SQLiteEngine(Engine):
             timeout=BUSY_TIMEOUT_SECONDS,
         )
 
+    def check(self, sql: str) -> str:
+        """The statement's kind, checked by compiling it (``EXPLAIN``) with SQLite's authorizer
+        watching; it never runs, and nothing is written."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise SqlError(f"cannot open SQLite database {self.path}: {exc}") from None
+        try:
+            values = {name: None for name in sqlparams.rewrite(sql, self.param_style)[1]}
+            return self._classify(conn, sql, values)
+        finally:
+            conn.close()
+
+    def _classify(self, conn: sqlite3.Connection, text: str, values: Mapping[str, Any]) -> str:
+        """Compile ``text`` on ``conn`` without running it: its kind, :class:`SqlError`, or
+        :class:`StatementNotAllowed` when writes are not allowed and it would write."""
+        keyword = first_keyword(text)
+        kind = keyword.upper()
+        if not self.allow_writes and keyword not in _READING_KEYWORDS:
+            raise StatementNotAllowed(kind or "empty")
+        guard = _ReadOnlyGuard() if not self.allow_writes else None
+        if guard is not None:
+            conn.set_authorizer(guard)
+        try:
+            if keyword != "explain":  # EXPLAIN EXPLAIN is not valid SQL
+                conn.execute("EXPLAIN " + text, values).close()  # compiles without running
+        except sqlite3.Error as exc:
+            if guard is not None and guard.refused:
+                raise StatementNotAllowed(guard.refused) from None
+            raise sql_error(exc, text) from None
+        finally:
+            if guard is not None:
+                conn.set_authorizer(None)
+        if not keyword:
+            raise SqlError("the query is empty: there is no statement to run")
+        return kind
+
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         text, values = sqlparams.bind(sql, params, self.param_style)
         try:
@@ -330,13 +373,12 @@ class SQLiteEngine(Engine):
         except sqlite3.Error as exc:
             raise SqlError(f"cannot open SQLite database {self.path}: {exc}") from None
         try:
+            self._classify(conn, text, values)
             keyword = first_keyword(text)
             declared = _declared_types(conn, sql) if keyword in _ROWS_KEYWORDS else None
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
-                conn.set_authorizer(_deny_attach)
-            if keyword != "explain":  # EXPLAIN EXPLAIN is not valid SQL
-                conn.execute("EXPLAIN " + text, values).close()  # compiles without running
+                conn.set_authorizer(_ReadOnlyGuard())
         except sqlite3.Error as exc:
             conn.close()
             raise sql_error(exc, text) from None
@@ -349,10 +391,81 @@ class SQLiteEngine(Engine):
         return f"sqlite {self.path}{' (read-only)' if self.read_only else ''}"
 
 
-def _deny_attach(action: int, *_: object) -> int:
-    """Authorizer of read-only connections: ``mode=ro`` covers only the main file, and
-    ``ATTACH`` (or ``VACUUM INTO``, which attaches) would create or open another read-write."""
-    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+#: first keywords of statements that may only read (the authorizer checks what they do)
+_READING_KEYWORDS = frozenset({"select", "with", "values", "explain", "pragma"})
+#: what a reading statement may do, as SQLite's authorizer reports it
+_READING_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+#: PRAGMAs that only report, given a table or index name or nothing
+_NAMED_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
+#: PRAGMAs that only report when given no value (with one they change the database)
+_REPORTING_PRAGMAS = frozenset(
+    {
+        "database_list",
+        "collation_list",
+        "function_list",
+        "module_list",
+        "pragma_list",
+        "compile_options",
+        "schema_version",
+        "user_version",
+        "application_id",
+        "page_count",
+        "page_size",
+        "freelist_count",
+        "encoding",
+        "data_version",
+    }
+)
+#: the schema tables SQLite itself "updates" while it compiles a pragma table-valued function
+_SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"})
+_WRITE_KINDS = {sqlite3.SQLITE_INSERT: "INSERT", sqlite3.SQLITE_UPDATE: "UPDATE", sqlite3.SQLITE_DELETE: "DELETE"}
+
+
+class _ReadOnlyGuard:
+    """Authorizer of read-only connections: anything but reading is denied, and the first thing
+    denied is kept (``refused``) to name the statement kind. ``mode=ro`` covers only the main
+    file; ``ATTACH`` (or ``VACUUM INTO``) would create or open another file read-write, and a
+    temporary table lives outside it, so neither is left to ``mode=ro``."""
+
+    def __init__(self) -> None:
+        self.refused: str | None = None
+
+    def __call__(self, action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
+        if action in _READING_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_PRAGMA and arg1 is not None:
+            name = arg1.lower()
+            if name in _NAMED_PRAGMAS or (name in _REPORTING_PRAGMAS and arg2 is None):
+                return sqlite3.SQLITE_OK
+        if action in _WRITE_KINDS and arg1 in _SCHEMA_TABLES:
+            return sqlite3.SQLITE_OK  # SQLite's own bookkeeping; user writes there never compile
+        if self.refused is None:
+            self.refused = _WRITE_KINDS.get(action) or {
+                sqlite3.SQLITE_ATTACH: "ATTACH",
+                sqlite3.SQLITE_DETACH: "DETACH",
+                sqlite3.SQLITE_PRAGMA: "PRAGMA",
+                sqlite3.SQLITE_TRANSACTION: "TRANSACTION",
+                sqlite3.SQLITE_SAVEPOINT: "SAVEPOINT",
+                sqlite3.SQLITE_ANALYZE: "ANALYZE",
+                sqlite3.SQLITE_REINDEX: "REINDEX",
+                sqlite3.SQLITE_ALTER_TABLE: "ALTER",
+            }.get(action, "CREATE or DROP")
+        return sqlite3.SQLITE_DENY
 
 
 def _declared_types(conn: sqlite3.Connection, sql: str) -> list[str] | None:

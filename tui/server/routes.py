@@ -39,6 +39,7 @@ from tui.wire import (
     QueryRequest,
     QueryResponse,
     QueryStatus,
+    ValidateQueryResponse,
     format_ts,
 )
 
@@ -187,6 +188,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
         sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
     except ParameterError as exc:
         raise invalid(exc.message) from None
+    await service.check_sql(body.sql.query)  # a statement that may not run is refused now, not queued
 
     return await execute(
         request,
@@ -287,6 +289,20 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
         await asyncio.wait_for(event.wait(), timeout)
     except TimeoutError:
         pass
+
+
+@router.post(
+    "/queries/validations", response_model=ValidateQueryResponse, summary="Validate a query without running it"
+)
+async def validate_query(body: QueryRequest, service: ServiceDep, principal: PrincipalDep) -> Response:
+    """Rockset's validate: the SQL is parsed by the engine's parser and its statement kind
+    checked, exactly as a query would be, but nothing runs. Parameter values are not needed."""
+    if len(body.sql.query.encode()) > service.settings.max_sql_bytes:
+        raise ApiError(
+            413, ErrorType.CONTENTTOOLARGE, f"sql.query is longer than {service.settings.max_sql_bytes:,} bytes"
+        )
+    names = await service.check_sql(body.sql.query)
+    return _json({"collections": [], "parameters": names})
 
 
 @router.get("/queries", response_model=QueryListResponse, summary="List the queries of your org")

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from tui.engines.base import Cancelled, Engine, Execution, ParameterError, SqlError, field_type_name
+from tui.engines.statements import StatementNotAllowed
 from tui.server.fairqueue import FairQueue
 from tui.store.registry import QueryRecord
 from tui.store.resultset import QuotaExceeded, ResultIndex, ResultWriter
@@ -156,11 +157,14 @@ class Runner:
             execution.cancel()
         return True
 
+    def cancel_all(self, reason: str) -> None:
+        for query_id in list(self._live):
+            self.cancel(query_id, reason)
+
     async def shutdown(self) -> None:
         with self._lock:
             self._closing = True
-        for query_id in list(self._live):
-            self.cancel(query_id, "shutdown")
+        self.cancel_all("shutdown")
         if self._ending:
             await asyncio.gather(*self._ending, return_exceptions=True)
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=False)
@@ -284,7 +288,7 @@ class Runner:
             self._fail(live, None, "query cancelled", status=QueryStatus.CANCELLED)
         elif isinstance(exc, SqlError):
             self._fail(live, ErrorType.QUERY_ERROR, exc.message, line=exc.line, column=exc.column)
-        elif isinstance(exc, ParameterError):
+        elif isinstance(exc, (ParameterError, StatementNotAllowed)):
             self._fail(live, ErrorType.INVALIDINPUT, exc.message)
         elif isinstance(exc, QuotaExceeded):
             self._fail(live, ErrorType.RESOURCEEXCEEDED, str(exc))

@@ -22,7 +22,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from tui.engines.base import Engine, field_type_name
+from tui.engines import params as sqlparams
+from tui.engines.base import Engine, EngineError, SqlError, field_type_name
+from tui.engines.statements import StatementNotAllowed
 from tui.server.auth import Principal
 from tui.server.errors import ApiError, invalid, not_found
 from tui.server.runner import LiveQuery, Runner
@@ -106,13 +108,23 @@ class Service:
         #: saved query lambdas, in the registry's file (they never expire)
         self.lambdas = LambdaStore(self.store.registry.path, clock=self.clock)
         self._sweeper: asyncio.Task | None = None
+        #: set when shutdown began: new queries are refused
+        self.closing = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="folio-sweeper")
 
+    def stop_queries(self) -> None:
+        """The service is shutting down: stop every queued and running query now (each ends as
+        an ERROR saying so), and take no new ones, so shutdown ends within its grace period
+        instead of waiting for statements that may run for hours."""
+        self.closing = True
+        self.runner.cancel_all("shutdown")
+
     async def stop(self) -> None:
+        self.closing = True
         if self._sweeper:
             self._sweeper.cancel()
         await self.runner.shutdown()
@@ -142,6 +154,8 @@ class Service:
         unpaginated: bool,
         query_lambda_path: str | None = None,
     ) -> LiveQuery:
+        if self.closing:
+            raise ApiError(503, ErrorType.SERVICEUNAVAILABLE, "the service is shutting down; try again shortly")
         if self.runner.running_count(principal.org) >= self.settings.max_running_per_org:
             raise ApiError(
                 429,
@@ -167,6 +181,20 @@ class Service:
         # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
         await asyncio.to_thread(self.store.registry.insert, record)
         return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
+
+    async def check_sql(self, sql: str) -> list[str]:
+        """Parse ``sql`` with the engine's parser and check its statement kind, never running
+        it: the names of its ``:name`` parameters, or a 400 saying what is wrong."""
+        text, names = sqlparams.rewrite(sql, self.engine.param_style)
+        try:
+            await asyncio.to_thread(self.engine.check, text)
+        except StatementNotAllowed as exc:
+            raise invalid(exc.message) from None
+        except SqlError as exc:
+            raise ApiError(400, ErrorType.QUERY_ERROR, exc.message, line=exc.line, column=exc.column) from None
+        except EngineError as exc:
+            raise ApiError(503, ErrorType.SERVICEUNAVAILABLE, exc.message) from None
+        return list(dict.fromkeys(names))
 
     def lookup(self, principal: Principal, query_id: str) -> tuple[QueryRecord, LiveQuery | None]:
         """The query ``query_id`` if ``principal`` may see it; another org's query is
