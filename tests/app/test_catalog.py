@@ -14,7 +14,7 @@ from textual.widgets import Input
 from tests.app.conftest import RunningService
 from tests.app.helpers import run_sql, settle, until
 from tests.conftest import make_keyring, make_settings
-from tests.engines.conftest import pg_admin, pg_dsn, pg_server  # noqa: F401 - fixtures
+from tests.engines.conftest import pg_admin, pg_dsn, pg_reader, pg_server, pg_superuser_dsn  # noqa: F401 - fixtures
 from tui.app.editor import completion_popup
 from tui.app.sidebar.catalog import CatalogTree
 from tui.engines.duckdb import DuckDBEngine

@@ -86,8 +86,8 @@ def test_sqlite_tables_views_columns(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pg_catalog_db(pg_admin: psycopg.Connection, pg_dsn: str) -> Iterator[str]:
-    pg_admin.execute("DROP ROLE IF EXISTS folio_reader")
-    pg_admin.execute("CREATE ROLE folio_reader LOGIN")
+    pg_admin.execute("DROP ROLE IF EXISTS catalog_reader")
+    pg_admin.execute("CREATE ROLE catalog_reader LOGIN")
     pg_admin.execute("CREATE TABLE public.orders (id int4, total numeric(10,2), tags text[])")
     pg_admin.execute("INSERT INTO public.orders SELECT g, 1, '{}' FROM generate_series(1, 50) g")
     pg_admin.execute("ANALYZE public.orders")
@@ -100,17 +100,17 @@ def pg_catalog_db(pg_admin: psycopg.Connection, pg_dsn: str) -> Iterator[str]:
     pg_admin.execute("CREATE TABLE sales.regions (code char(2))")
     pg_admin.execute("CREATE SCHEMA hidden")
     pg_admin.execute("CREATE TABLE hidden.t (x int)")
-    pg_admin.execute('GRANT SELECT ON public.orders, public.big_orders, public."my table" TO folio_reader')
-    pg_admin.execute("GRANT SELECT (name) ON public.people TO folio_reader")
-    pg_admin.execute("GRANT USAGE ON SCHEMA sales TO folio_reader")
-    pg_admin.execute("GRANT SELECT ON sales.regions TO folio_reader")
-    pg_admin.execute("GRANT SELECT ON hidden.t TO folio_reader")  # but no USAGE on the schema
+    pg_admin.execute('GRANT SELECT ON public.orders, public.big_orders, public."my table" TO catalog_reader')
+    pg_admin.execute("GRANT SELECT (name) ON public.people TO catalog_reader")
+    pg_admin.execute("GRANT USAGE ON SCHEMA sales TO catalog_reader")
+    pg_admin.execute("GRANT SELECT ON sales.regions TO catalog_reader")
+    pg_admin.execute("GRANT SELECT ON hidden.t TO catalog_reader")  # but no USAGE on the schema
     yield pg_dsn
-    pg_admin.execute("DROP OWNED BY folio_reader")
-    pg_admin.execute("DROP ROLE folio_reader")
+    pg_admin.execute("DROP OWNED BY catalog_reader")
+    pg_admin.execute("DROP ROLE catalog_reader")
 
 
-def test_postgres_catalog_as_owner(pg_catalog_db: str) -> None:
+def test_postgres_catalog_as_a_role_that_reads_all_data(pg_catalog_db: str) -> None:
     engine = PostgresEngine(pg_catalog_db)
     try:
         catalog = read_catalog(engine)
@@ -127,7 +127,7 @@ def test_postgres_catalog_as_owner(pg_catalog_db: str) -> None:
 
 
 def test_postgres_catalog_shows_only_what_the_role_may_select(pg_catalog_db: str) -> None:
-    dsn = _as_user(pg_catalog_db, "folio_reader")
+    dsn = _as_user(pg_catalog_db, "catalog_reader")
     engine = PostgresEngine(dsn)
     try:
         catalog = read_catalog(engine)

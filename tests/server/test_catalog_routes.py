@@ -11,7 +11,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.engines.conftest import pg_admin, pg_dsn, pg_server  # noqa: F401 - fixtures
+from tests.engines.conftest import pg_admin, pg_dsn, pg_reader, pg_server, pg_superuser_dsn  # noqa: F401 - fixtures
 from tui.engines.duckdb import DuckDBEngine
 from tui.engines.sqlite import SQLiteEngine
 
