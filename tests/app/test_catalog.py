@@ -32,9 +32,19 @@ SETUP = [
 ]
 
 
-async def setup(client) -> None:
+def shop_engine() -> DuckDBEngine:
+    """An in-memory DuckDB with SETUP's tables (made on the engine's own connection: the service
+    runs only reading statements)."""
+    engine = DuckDBEngine()
     for sql in SETUP:
-        await client.run(sql)
+        engine._con.execute(sql)
+    return engine
+
+
+@asynccontextmanager
+async def shop_service(tmp_path: Path) -> AsyncIterator[RunningService]:
+    async with service_over(shop_engine(), tmp_path / "store") as service:
+        yield service
 
 
 async def loaded(pilot) -> None:
@@ -84,9 +94,8 @@ def catalog_requests(service) -> list[str]:
     return [path for _, path, _ in service.requests if path.endswith(("/ws", "/collections", "/functions"))]
 
 
-async def test_the_catalog_is_read_when_first_wanted(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_the_catalog_is_read_when_first_wanted(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client, sidebar=True)
         async with app.run_test(size=SIZE) as pilot:
             await run_sql(pilot, "SELECT 1")
@@ -104,9 +113,8 @@ async def test_the_catalog_is_read_when_first_wanted(service, make_app):
             assert len(catalog_requests(service)) == 3  # read once
 
 
-async def test_showing_the_catalog_tab_reads_the_catalog(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_showing_the_catalog_tab_reads_the_catalog(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client, sidebar=True)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
@@ -116,9 +124,8 @@ async def test_showing_the_catalog_tab_reads_the_catalog(service, make_app):
             assert tree_labels(app)[0] == "main 4"
 
 
-async def test_catalog_tree_filter_expand_insert_and_preview(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_catalog_tree_filter_expand_insert_and_preview(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client, sidebar=True)
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
@@ -159,9 +166,8 @@ async def test_catalog_tree_filter_expand_insert_and_preview(service, make_app):
             assert app.current.sql == "SELECT * FROM staging.imports"
 
 
-async def test_completion_in_several_contexts(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_completion_in_several_contexts(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client)
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
@@ -197,9 +203,8 @@ async def test_completion_in_several_contexts(service, make_app):
             assert popup_items(app) == ['"my table"']
 
 
-async def test_alias_and_quoted_names(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_alias_and_quoted_names(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client, sql='SELECT  FROM _events e JOIN "my table" m ON true')
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
@@ -315,9 +320,8 @@ async def test_a_five_thousand_table_catalog_never_blocks_typing(tmp_path, make_
     assert threads and main not in threads
 
 
-async def test_a_popup_left_behind_by_a_click_never_replaces_text_elsewhere(service, make_app):
-    async with service.client() as client:
-        await setup(client)
+async def test_a_popup_left_behind_by_a_click_never_replaces_text_elsewhere(tmp_path, make_app):
+    async with shop_service(tmp_path) as service, service.client() as client:
         app = make_app(client, sql="SELECT 1;\n")
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 
+from tests.app.conftest import StableTimes
 from tests.app.helpers import settle, until
-from tests.app.test_catalog import SETUP, popup_settled, type_text
-from tests.app.test_snapshots import connected, folio
+from tests.app.test_catalog import popup_settled, service_over, shop_engine, type_text
+from tests.app.test_snapshots import connected
+from tui.app import FolioApp
 
 pytestmark = pytest.mark.usefixtures("stable_ids")
 
 
-async def create_tables(client, clock) -> None:
-    for sql in SETUP:
-        await client.run(sql)
+def shop(tmp_path, clock, *, sql: str = "", **kwargs) -> FolioApp:
+    """The app over the real service (started in the app's loop) over SETUP's tables."""
+
+    @asynccontextmanager
+    async def connect():
+        async with service_over(shop_engine(), tmp_path / "store") as service, service.client() as client:
+            yield StableTimes(client)
+
+    kwargs.setdefault("sidebar", False)
+    return FolioApp(
+        connect=connect,
+        clock=clock,
+        state_dir=tmp_path / "state",
+        sql=sql,
+        poll=False,
+        where="embedded DuckDB",
+        **kwargs,
+    )
 
 
 async def catalog_loaded(pilot) -> None:
@@ -34,7 +53,7 @@ def test_catalog_tree(snap_compare, tmp_path, fake_clock):
         await pilot.press("down", "space")  # expand _events → its columns
         await settle(pilot)
 
-    app = folio(tmp_path, fake_clock, setup=create_tables, sidebar=True)
+    app = shop(tmp_path, fake_clock, sidebar=True)
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
 
 
@@ -46,5 +65,5 @@ def test_completion_popup(snap_compare, tmp_path, fake_clock):
         await type_text(pilot, "e.")
         await popup_settled(pilot)
 
-    app = folio(tmp_path, fake_clock, sql="SELECT  FROM _events e", setup=create_tables)
+    app = shop(tmp_path, fake_clock, sql="SELECT  FROM _events e")
     assert snap_compare(app, terminal_size=(100, 24), run_before=run_before)
