@@ -169,7 +169,10 @@ def main() -> None:
         if first is None:
             label, span = "whole run", (0.0, out["wall"])
         else:
-            label, span = f"{first}-{min(first + window, int(args.seconds))} s", (first, min(first + window, out["wall"]))
+            label, span = (
+                f"{first}-{min(first + window, int(args.seconds))} s",
+                (first, min(first + window, out["wall"])),
+            )
         pages = [ms for t, ms in out["page"] if span[0] <= t - out["started"] < span[1]]
         queries = [ms for t, ms in out["query"] if span[0] <= t - out["started"] < span[1]]
         rss = [mib for t, mib in out["rss"] if span[0] <= t - out["started"] < span[1]]

@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "lambda": ("tui.commands.lambda_", "execute a query lambda and stream its result into a file"),
 }
 APP_MODULE = "tui.commands.app"
+APP_EXIT_CODES = "exit codes: 0 done · 1 other failure · 2 bad input (flags, SOURCE) · 130 interrupted (Ctrl-C)"
 
 
 def build_parser(name: str | None) -> tuple[argparse.ArgumentParser, object]:
@@ -40,7 +41,7 @@ def build_parser(name: str | None) -> tuple[argparse.ArgumentParser, object]:
         parser = argparse.ArgumentParser(
             prog="folio",
             description="Page through query results too large to hold.",
-            epilog=f"subcommands:\n{commands}",
+            epilog=f"subcommands:\n{commands}\n\n{APP_EXIT_CODES}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         parser.add_argument("--version", action="version", version=f"folio {__version__}")

@@ -66,6 +66,7 @@ class ErrorType(str, Enum):
     RATELIMITEXCEEDED = "RATELIMITEXCEEDED"
     QUERY_CANCELLED = "QUERY_CANCELLED"
     ALREADYEXISTS = "ALREADYEXISTS"
+    NOTIMPLEMENTEDYET = "NOTIMPLEMENTEDYET"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +230,12 @@ class QueryInfo(_Open):
     query_errors: list[QueryError] | None = None
     #: folio extension: the lambda version this query executes, if it is a lambda execution
     query_lambda_path: str | None = None
+    #: folio extension: the query whose stored result this one was computed from
+    derived_from: str | None = None
+    #: folio, on ``DELETE`` only: the stored result was removed (``status`` stays the state it
+    #: ended in, one of Rockset's values), with ``message`` saying so
+    dropped: bool | None = None
+    message: str | None = None
 
 
 class QueryInfoResponse(_Open):
@@ -244,6 +251,19 @@ class QueryListResponse(_Open):
     data: list[QueryInfo] | None = None
     #: folio's extension: present only when the list continues on another page
     pagination: QueryListPagination | None = None
+
+
+class FindData(_Open):
+    """folio extension: the answer of ``GET /queries/{id}/find``."""
+
+    match: int | None = None
+    column: str | None = None
+    scanned_to: int
+    done: bool
+
+
+class FindResponse(_Open):
+    data: FindData
 
 
 class ErrorModel(_Open):

@@ -75,3 +75,16 @@ def test_demo_has_mixed_types_and_is_cached(tmp_path):
     assert isinstance(rows[0]["session"], dict) and isinstance(rows[0]["tags"], list)
     same = DuckDBEngine(path).start("SELECT count(*) AS n FROM commons._events", {})
     assert next(same.batches()).to_pylist() == [{"n": 1000}]
+
+
+def test_arrow_data_registered_for_one_statement_is_readable_in_the_sandbox():
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    engine = DuckDBEngine()
+    execution = engine.start("SELECT sum(x) AS s FROM stored", {})
+    execution.register("stored", ds.dataset(pa.table({"x": [1, 2, 3]})))
+    assert next(execution.batches()).to_pylist() == [{"s": 6}]
+    execution.close()
+    with pytest.raises(SqlError, match="stored"):  # another statement does not see it
+        list(engine.start("SELECT * FROM stored", {}).batches())

@@ -125,3 +125,21 @@ def test_cancel_through_the_api_stops_the_backend(rs, pg_admin: psycopg.Connecti
     assert client.Queries.cancel_query(query_id=slow.query_id).data.status == "CANCELLED"
     wait_until(lambda: client.Queries.get_query(query_id=slow.query_id).data.status == "CANCELLED", timeout=30)
     wait_until(lambda: not sleeping_backends(), timeout=30)
+
+
+def test_a_result_without_columns_keeps_its_row_count(rs) -> None:
+    """``SELECT FROM t`` has rows but no columns; they used to be lost (issue 10, defect 7)."""
+    client, _ = rs
+    r = client.Queries.query(sql=QueryRequestSql(query="SELECT FROM orders WHERE id <= 5"), max_initial_results=2)
+    assert r.results_total_doc_count == 5
+    assert list(r.results) == [{}, {}]
+    rest = client.Queries.get_query_results(query_id=r.query_id, cursor=r.pagination.next_cursor, docs=10)
+    assert len(rest.results) == 3
+    assert client.Queries.get_query(query_id=r.query_id).data.stats.result_set_document_count == 5
+
+
+def test_repeated_column_names_from_postgres_are_made_unique(rs) -> None:
+    client, _ = rs
+    r = client.Queries.query(sql=QueryRequestSql(query="SELECT 1 AS a, 2 AS a, 3 AS a"))
+    assert [c.name for c in r.column_fields] == ["a", "a_1", "a_2"]
+    assert list(r.results) == [{"a": 1, "a_1": 2, "a_2": 3}]

@@ -159,6 +159,7 @@ def test_cancel_stops_a_running_query(live_service):
         wait_until(lambda: http.get(q(query_id)).json()["data"]["status"] == "RUNNING")
         cancelled = http.delete(q(query_id)).json()["data"]
         assert cancelled["status"] == "CANCELLED"
+        assert cancelled["dropped"] is False
         wait_until(lambda: live_service.service.runner.live(query_id) is None)  # the engine stopped
         info = http.get(q(query_id)).json()["data"]
         page = http.get(f"{q(query_id)}/pages")
@@ -172,7 +173,11 @@ def test_delete_drops_a_finished_result(live_service):
         record = live_service.service.store.registry.get(query_id)
         path = live_service.service.store.path(record)
         assert path.exists()
-        assert http.delete(q(query_id)).json()["data"]["status"] == "COMPLETED"
+        dropped = http.delete(q(query_id)).json()["data"]
+        assert dropped["status"] == "COMPLETED"  # the state it ended in: a valid Rockset status
+        assert dropped["dropped"] is True  # and what became of it (issue 10, defect 10)
+        assert "dropped" in dropped["message"]
+        assert dropped["expires_at"] is None and dropped["pagination"] is None
         assert http.get(q(query_id)).status_code == 404
     assert not path.exists()
 

@@ -94,6 +94,8 @@ def test_old_style_knobs_async_list_get_cancel(rs):
     info = client.Queries.get_query(query_id=r.query_id).data
     assert info.status == "COMPLETED" and info.expires_at and info.pagination.start_cursor
     assert info.stats.result_set_document_count == 1
+    dropped = client.Queries.cancel_query(query_id=r.query_id).data  # the official client reads a drop
+    assert dropped.status == "COMPLETED" and dropped["dropped"] is True
 
 
 def test_rs_sql_with_parameters(rs):

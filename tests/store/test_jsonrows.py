@@ -38,7 +38,7 @@ def test_every_duckdb_type_becomes_plain_json():
         "js": {"k": [1, {"x": None}]},
         "s": "not json",
         "n": None,
-        "nan": None,
+        "nan": "NaN",
         "m": {"1": "a"},
         "u": "8c5b0a5e-3c1d-4f4e-9a57-000000000001",
         "uni": "héllo 世界 🎉",
@@ -97,3 +97,44 @@ def test_demo_rows_agree_between_paths(tmp_path, monkeypatch):
     for offset in (0, 1234, 4990):
         piece = table.slice(offset, 1000)
         assert json.loads(documents_json(piece)) == json.loads(dumps(to_documents(piece)))
+
+
+EDGE_VALUES = """
+SELECT (2::UHUGEINT ** 127)::UHUGEINT AS u127, 340282366920938463463374607431768211455::UHUGEINT AS umax,
+  5::UHUGEINT AS usmall, '12:34:56.5+05:30'::TIMETZ AS ttz, '23:00:00-08'::TIMETZ AS ttz2,
+  MAP {[1, 2]: 'list key'} AS mlist, MAP {{'a': 1}: 2} AS mstruct, MAP {DATE '2020-01-01': 1} AS mdate,
+  'nan'::DOUBLE AS n, 'inf'::FLOAT AS i, '-inf'::DOUBLE AS j, NULL::DOUBLE AS z,
+  [1.5, 'nan'::DOUBLE, NULL] AS l, {'x': '-inf'::DOUBLE} AS st
+"""
+
+
+def test_values_that_used_to_come_out_wrong():
+    (row,) = rows(EDGE_VALUES)
+    assert row == {
+        "u127": "170141183460469231731687303715884105728",  # was negative
+        "umax": "340282366920938463463374607431768211455",  # was -1
+        "usmall": 5,
+        "ttz": "12:34:56.5+05:30",  # the offset was dropped
+        "ttz2": "23:00:00-08",
+        "mlist": {"[1,2]": "list key"},  # a non-scalar key made every page a 500
+        "mstruct": {'{"a":1}': 2},
+        "mdate": {"2020-01-01": 1},
+        "n": "NaN",  # was null, like SQL NULL
+        "i": "Infinity",
+        "j": "-Infinity",
+        "z": None,
+        "l": [1.5, "NaN", None],
+        "st": {"x": "-Infinity"},
+    }
+
+
+def test_the_edge_values_agree_between_paths(monkeypatch):
+    from tui.store import jsonrows
+    from tui.store.jsonrows import dumps, to_documents
+
+    monkeypatch.setattr(jsonrows, "FAST_PATH_MIN_ROWS", 0)
+    execution = DuckDBEngine().start(f"SELECT * FROM ({EDGE_VALUES}) UNION ALL SELECT * FROM ({EDGE_VALUES})", {})
+    table = pa.Table.from_batches(list(execution.batches()), schema=execution.schema)
+    reference = json.loads(dumps(to_documents(table)))
+    assert json.loads(documents_json(table)) == reference
+    assert reference[0]["umax"] == "340282366920938463463374607431768211455"

@@ -44,3 +44,41 @@ def test_writes_are_seen_at_once(tmp_path):
     assert registry.get("q", "a").row_count == 8
     registry.delete("q")
     assert registry.get("q", "a") is None and registry.get("q") is None
+
+
+def test_a_registry_from_before_derived_from_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "registry.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE queries (
+            query_id TEXT PRIMARY KEY, org TEXT NOT NULL, executed_by TEXT NOT NULL, sql TEXT NOT NULL,
+            status TEXT NOT NULL, directory TEXT NOT NULL, submitted_at REAL NOT NULL, started_at REAL,
+            finished_at REAL, expires_at REAL, row_count INTEGER, byte_size INTEGER, file_count INTEGER,
+            elapsed_ms INTEGER, error TEXT, columns TEXT
+        );
+        INSERT INTO queries (query_id, org, executed_by, sql, status, directory, submitted_at)
+        VALUES ('old:q:0', 'org', 'u', 'SELECT 1', 'COMPLETED', 'd', 0);
+        """
+    )
+    old.close()
+    registry = Registry(path)
+    try:
+        assert registry.get("old:q:0").derived_from is None
+        child = QueryRecord(
+            query_id="new:q:0",
+            org="org",
+            executed_by="u",
+            sql="SELECT * FROM result('old:q:0')",
+            status=QueryStatus.QUEUED,
+            directory="e",
+            submitted_at=FakeClock()(),
+            derived_from="old:q:0",
+        )
+        registry.insert(child)
+        assert registry.get("new:q:0").derived_from == "old:q:0"
+    finally:
+        registry.close()
+    Registry(path).close()  # opening a migrated registry again changes nothing

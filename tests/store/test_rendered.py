@@ -248,3 +248,35 @@ def test_a_scan_reading_a_chunk_in_pieces_does_not_get_it_rendered(tmp_path):
     assert rendered_files(tmp_path / "r") == {}
     read(cache, tmp_path / "r", index, 130, 10)  # going back is a second read
     assert list(rendered_files(tmp_path / "r")) == ["chunk-000001.arrow" + SUFFIX]
+
+
+def test_rendered_pages_of_edge_values_and_repeated_names_equal_the_reference(tmp_path):
+    from tui.engines.duckdb import DuckDBEngine
+    from tui.store.jsonrows import dumps, to_documents
+
+    sql = """SELECT i AS a, i + 1 AS a, i + 2 AS a, 170141183460469231731687303715884105728::UHUGEINT + i::UHUGEINT AS u,
+      '12:34:56+05:30'::TIMETZ AS t, CASE i % 3 WHEN 0 THEN 'nan' WHEN 1 THEN 'inf' ELSE '-inf' END::DOUBLE AS f,
+      MAP {[i, i]: {'k': 'nan'::DOUBLE}} AS m FROM range(250) r(i)"""
+    execution = DuckDBEngine().start(sql, {})
+    batches = list(execution.batches())
+    writer = ResultWriter(tmp_path / "r", execution.schema, chunk_rows=100)
+    for batch in batches:
+        writer.append(batch)
+    index = writer.finish()
+    assert index.schema.names == ["a", "a_1", "a_2", "u", "t", "f", "m"]
+    cache = Usage().cache()
+    read(cache, tmp_path / "r", index, 0, 250)
+    read(cache, tmp_path / "r", index, 0, 250)
+    page = read(cache, tmp_path / "r", index, 10, 200)
+    assert page is not None  # served from the rendered files
+    reference = json.loads(dumps(to_documents(read_rows(tmp_path / "r", index, 10, 200))))
+    assert json.loads(page) == reference
+    assert reference[0] == {
+        "a": 10,
+        "a_1": 11,
+        "a_2": 12,
+        "u": "170141183460469231731687303715884105738",
+        "t": "12:34:56+05:30",
+        "f": "Infinity",
+        "m": {"[10,10]": {"k": "NaN"}},
+    }

@@ -44,7 +44,8 @@ EXIT_QUERY = 6
 
 EXIT_CODES_HELP = (
     "exit codes: 0 done · 1 other failure · 2 bad input or unwritable output · 3 server unreachable "
-    "or unavailable · 4 API key rejected · 5 unknown or expired query · 6 SQL error"
+    "or unavailable · 4 API key rejected · 5 unknown or expired query · 6 SQL error · "
+    "130 interrupted (Ctrl-C) · 143 terminated (SIGTERM)"
 )
 
 
@@ -108,7 +109,7 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_NOT_FOUND
     if isinstance(exc, ProtocolError):
         return 1
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) or getattr(exc, "unwritable_output", False):
         return EXIT_USAGE
     return 1
 

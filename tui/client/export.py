@@ -1,8 +1,10 @@
 """Stream a stored result into a file, page by page, atomically.
 
-The file is written through :func:`~tui.client.writers.atomic_output`: it appears under its
+A file is written through :func:`~tui.client.writers.atomic_output`: it appears under its
 name only after the last row is written and flushed, so an export that fails (server gone,
-query error, disk full, Ctrl-C) never leaves a truncated file that looks complete.
+query error, disk full, Ctrl-C, SIGTERM) never leaves a truncated file that looks complete.
+Standard output (``-``), a FIFO or a device is written through as a stream instead
+(:func:`~tui.client.writers.output_stream`).
 
 CSV and Parquet ask for Arrow pages (fast, and type-faithful for Parquet) and fall back to JSON
 pages if the server does not speak Arrow. JSON Lines uses the JSON pages, so each line is the
@@ -23,9 +25,9 @@ from typing import Any, TypeVar
 from tui.client.errors import FolioError
 from tui.client.query_client import QueryClient
 from tui.client.results import Page
-from tui.client.writers import ExportFormat, OutputError, RowWriter, atomic_output, open_writer
+from tui.client.writers import ExportFormat, OutputError, RowWriter, is_stream_target, open_writer, output_stream
 
-__all__ = ["ExportError", "ExportStats", "export_query"]
+__all__ = ["ExportError", "ExportStats", "OutputFailed", "export_query"]
 
 #: rows per Arrow page: big enough to amortise each round trip, small enough to keep memory flat
 ARROW_PAGE_DOCS = 50_000
@@ -38,6 +40,29 @@ _T = TypeVar("_T")
 
 class ExportError(FolioError):
     """The export itself failed: the file cannot be written, rows do not fit, a short result."""
+
+
+class OutputFailed(ExportError):
+    """The output cannot be written (disk full, permission, a reader that went away)."""
+
+    #: the commands' exit code 2 ("unwritable output"), see tui.client.console.exit_code_for
+    unwritable_output = True
+
+
+class _Counted:
+    """A binary stream that counts what is written to it (a stream target has no size)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.written = 0
+
+    def write(self, data: Any) -> int:
+        count = self._stream.write(data)
+        self.written += len(data) if count is None else count
+        return count if count is not None else len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +97,20 @@ async def export_query(
     target = Path(path)
     started = time.perf_counter()
     try:
-        with atomic_output(target) as stream:
-            writer = _Guarded(open_writer(fmt, stream), target)
+        with output_stream(target) as raw:
+            stream = _Counted(raw)
+            writer = _Guarded(open_writer(fmt, stream), target)  # type: ignore[arg-type]
             try:
                 rows, arrow = await _copy(client, query_id, fmt, writer, docs, progress)
             finally:
                 writer.close()
     except OutputError as exc:
-        raise ExportError(str(exc)) from None
+        raise OutputFailed(str(exc)) from None
     return ExportStats(
         path=target,
         format=fmt,
         rows=rows,
-        bytes=target.stat().st_size,
+        bytes=stream.written if is_stream_target(target) else target.stat().st_size,
         seconds=time.perf_counter() - started,
         arrow=arrow,
     )
@@ -161,7 +187,11 @@ class _Guarded:
         return self._writer.rows_written
 
     def _fail(self, exc: Exception) -> ExportError:
+        if isinstance(exc, BrokenPipeError):
+            return OutputFailed(f"cannot write {self._target}: the reader went away (broken pipe)")
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        if isinstance(exc, OSError):
+            return OutputFailed(f"cannot write {self._target}: {reason}")
         return ExportError(f"cannot write {self._target}: {reason}")
 
     def write_arrow(self, table: Any) -> None:

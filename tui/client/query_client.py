@@ -39,11 +39,12 @@ from tui.client.errors import (
 )
 from tui.client.lambdas import LambdaApi
 from tui.client.params import to_query_parameters
-from tui.client.results import Page, QueryResult
+from tui.client.results import FindResult, Page, QueryResult
 from tui.client.retry import RETRY_STATUSES, RetryPolicy
 from tui.wire import (
     API_PREFIX,
     DEFAULT_PAGE_DOCS,
+    FindResponse,
     PageResponse,
     QueryInfo,
     QueryInfoResponse,
@@ -356,6 +357,69 @@ class QueryClient:
             functions = None
         # a 5,000-table catalog is megabytes of JSON: decoded off the event loop
         return await asyncio.to_thread(parse_catalog, workspaces.content, collections.content, functions)
+
+    # -- exploring a stored result (folio extensions) -----------------------------------
+
+    async def find(
+        self,
+        query_id: str,
+        text: str,
+        *,
+        column: str | None = None,
+        start: int | None = None,
+        direction: str = "next",
+        regex: bool = False,
+        case: bool = False,
+    ) -> FindResult:
+        """The next (``direction="next"``) or previous (``"prev"``) row at or after (before)
+        ``start`` (default: the first row, or the last going backwards) whose text, as the grid
+        shows it, contains ``text`` (a regular expression if ``regex``; case-insensitive unless
+        ``case``), in any column or in ``column``.
+
+        One call does bounded work: ``match is None and not done`` means "not found up to
+        ``scanned_to`` yet"; ask again from there (:meth:`find_all_the_way` does).
+        """
+        params: dict[str, Any] = {"text": text, "direction": direction}
+        if start is not None:  # none: the first row going forwards, the last going backwards
+            params["from"] = start
+        if column is not None:
+            params["column"] = column
+        if regex:
+            params["regex"] = "true"
+        if case:
+            params["case"] = "true"
+        response = await self._send("GET", self._query_path(query_id) + "/find", params=params, idempotent=True)
+        data = self._parse(response, FindResponse).data
+        return FindResult(data.match, data.column, data.scanned_to, data.done)
+
+    async def find_all_the_way(self, query_id: str, text: str, **options: Any) -> FindResult:
+        """:meth:`find`, continued until it finds a row or reaches the end (or start)."""
+        result = await self.find(query_id, text, **options)
+        while result.match is None and not result.done:
+            options["start"] = result.scanned_to
+            result = await self.find(query_id, text, **options)
+        return result
+
+    async def profile(self, query_id: str) -> QueryResult:
+        """Start a profile of a stored result: a derived query with one row per column
+        (``column, type, count, nulls, distinct_approx, min, max, mean, p25, p50, p75``)."""
+        return await self._derived(query_id, "profile", {})
+
+    async def frequency(self, query_id: str, column: str) -> QueryResult:
+        """Start a frequency table of one column of a stored result: a derived query with rows
+        ``value, count, percent, low, high`` (numbers and times in bins)."""
+        return await self._derived(query_id, "frequency", {"column": column})
+
+    async def _derived(self, query_id: str, what: str, body: dict[str, Any]) -> QueryResult:
+        started = time.perf_counter()
+        path = self._query_path(query_id) + "/" + what
+        response = await self._send("POST", path, json_body=body, idempotent=False)
+        model = self._parse(response, QueryResponse)
+        if model.query_errors or model.status is QueryStatus.ERROR:
+            raise query_error_from_errors(model.query_errors, query_id=model.query_id)
+        if not model.query_id:
+            raise ProtocolError(f"the server's answer to {what} has no query_id")
+        return QueryResult.from_response(model, elapsed_ms=(time.perf_counter() - started) * 1000)
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -6,6 +6,12 @@ nextPageToken, nextPage}``. The pager follows ``nextPage`` (a ready URL) when gi
 ``nextPageToken`` back as ``pageToken``, and stops when ``hasMore`` is false. Pages are yielded
 as they arrive and nothing is kept, so memory stays flat however long the listing is.
 
+Bounds, so a misbehaving endpoint can neither exhaust memory nor hang a listing: a page's body
+may be at most ``max_page_bytes`` (64 MiB) and must arrive whole within ``page_timeout``
+(a server sending one byte a second never trips a per-read timeout); ``deadline`` bounds the
+whole listing; ``max_pages`` (10,000 by default, ``None`` for none) ends a listing that never
+says it is done; JSON nested deeper than Python can parse is a clear :class:`ProtocolError`.
+
 Other APIs paginate the same way under other names; :class:`PaginationStyle` names the fields.
 Stripe, for instance (``GET /v1/customers?limit=100&starting_after=cus_123`` →
 ``{"data": [...], "has_more": true}``), has no token in the response: the next page starts after
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +94,14 @@ STRIPE = PaginationStyle(
 )
 
 
+#: largest page body read (a page is held whole while it is parsed)
+DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024
+#: how long one page may take to arrive, headers and body
+DEFAULT_PAGE_TIMEOUT_S = 60.0
+#: pages followed before the listing stops (an endpoint that always says ``hasMore``)
+DEFAULT_MAX_PAGES = 10_000
+
+
 class RestError(FolioError):
     """A REST endpoint answered with an error status."""
 
@@ -151,7 +166,10 @@ class RestPager:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
-        max_pages: int | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        page_timeout: float = DEFAULT_PAGE_TIMEOUT_S,
+        deadline: float | None = None,
     ):
         self.url = url
         self.style = style
@@ -160,6 +178,12 @@ class RestPager:
         self.headers = {"Accept": "application/json", **dict(headers or {})}
         self.retry = retry or RetryPolicy()
         self.max_pages = max_pages
+        self.max_page_bytes = max_page_bytes
+        self.page_timeout = page_timeout
+        self.deadline = deadline
+        #: whether the listing stopped at ``max_pages`` with pages still to come
+        self.truncated = False
+        self._ends_at: float | None = None
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -195,6 +219,8 @@ class RestPager:
         seen_tokens: set[str] = set()
         seen_urls: set[str] = {url}
         number = 0
+        self.truncated = False
+        self._ends_at = time.monotonic() + self.deadline if self.deadline is not None else None
         while True:
             number += 1
             response = await self._get(url, number)
@@ -204,6 +230,7 @@ class RestPager:
             if not page.has_more:
                 return
             if self.max_pages is not None and number >= self.max_pages:
+                self.truncated = True
                 return
             token = page.next_token
             if token is None and style.token_from_last_item and page.items:
@@ -240,7 +267,7 @@ class RestPager:
         for attempt in range(1 + self.retry.retries):
             last = attempt == self.retry.retries
             try:
-                response = await self._http.get(url, headers=self.headers)
+                response = await self._bounded_get(url, number)
             except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectTimeout) as exc:
                 if last:
                     raise Unreachable(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
@@ -250,7 +277,6 @@ class RestPager:
                 raise RequestTimeout(f"{self.url} did not answer page {number} in time") from None
             except httpx.HTTPError as exc:
                 raise Unreachable(f"{self.url}: {type(exc).__name__}: {exc}") from None
-            detach(response)
             if response.is_success:
                 return response
             if response.status_code in RETRY_STATUSES and not last:
@@ -258,6 +284,47 @@ class RestPager:
                 continue
             raise self._http_error(response, number)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _bounded_get(self, url: str, number: int) -> httpx.Response:
+        """GET one page, read whole within :attr:`page_timeout` (and the listing's deadline),
+        refused as soon as it is known to exceed :attr:`max_page_bytes`."""
+        limit_s = self.page_timeout
+        if self._ends_at is not None:
+            left = self._ends_at - time.monotonic()
+            if left <= 0:
+                raise RequestTimeout(f"{self.url}: the listing took longer than its {self.deadline:g} s deadline")
+            limit_s = min(limit_s, left)
+        try:
+            async with asyncio.timeout(limit_s):
+                return await self._read_capped(url, number)
+        except TimeoutError:
+            if self._ends_at is not None and time.monotonic() >= self._ends_at:
+                raise RequestTimeout(
+                    f"{self.url}: the listing took longer than its {self.deadline:g} s deadline (page {number})"
+                ) from None
+            raise RequestTimeout(
+                f"{self.url}: page {number} did not arrive whole within {limit_s:g} s (slow or stalled server)"
+            ) from None
+
+    async def _read_capped(self, url: str, number: int) -> httpx.Response:
+        async with self._http.stream("GET", url, headers=self.headers) as streamed:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_page_bytes:
+                raise self._too_large(number)
+            body = bytearray()
+            async for piece in streamed.aiter_bytes():
+                body += piece
+                if len(body) > self.max_page_bytes:
+                    raise self._too_large(number)
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() != "content-encoding"]
+        response = httpx.Response(streamed.status_code, headers=headers, content=bytes(body), request=streamed.request)
+        return detach(response)
+
+    def _too_large(self, number: int) -> ProtocolError:
+        return ProtocolError(
+            f"{self.url}: page {number} is larger than {self.max_page_bytes:,} bytes; "
+            "ask for smaller pages (--page-size) or raise --max-page-bytes"
+        )
 
     def _http_error(self, response: httpx.Response, number: int) -> RestError:
         status = response.status_code
@@ -278,6 +345,10 @@ class RestPager:
     def _decode(self, response: httpx.Response, url: str) -> Mapping[str, Any]:
         try:
             body = json.loads(response.content)
+        except RecursionError:
+            raise ProtocolError(
+                f"{url} answered JSON nested too deeply to read", status_code=response.status_code
+            ) from None
         except ValueError:
             kind = response.headers.get("content-type") or "no content type"
             raise ProtocolError(f"{url} did not answer JSON ({kind})", status_code=response.status_code) from None

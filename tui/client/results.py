@@ -159,3 +159,18 @@ class QueryResult:
             paginated=pagination is not None,
             warnings=tuple(body.warnings or ()),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FindResult:
+    """The answer to one find request (:meth:`QueryClient.find`).
+
+    ``match`` is the row found (and ``column`` the first column of it that matched). With no
+    match, ``done`` says whether the scan reached the end (start, going backwards) of the
+    result; if not, it stopped at ``scanned_to`` and a new request continues from there.
+    """
+
+    match: int | None
+    column: str | None
+    scanned_to: int
+    done: bool

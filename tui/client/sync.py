@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from tui.client.query_client import QueryClient
-from tui.client.results import Page, QueryResult
+from tui.client.results import FindResult, Page, QueryResult
 from tui.wire import DEFAULT_PAGE_DOCS, QueryInfo
 
 __all__ = ["SyncQueryClient"]
@@ -104,6 +104,15 @@ class SyncQueryClient:
 
     def cancel(self, query_id: str) -> QueryInfo:
         return self._runner.run(self._client.cancel(query_id))
+
+    def find(self, query_id: str, text: str, **options: Any) -> FindResult:
+        return self._runner.run(self._client.find(query_id, text, **options))
+
+    def profile(self, query_id: str) -> QueryResult:
+        return self._runner.run(self._client.profile(query_id))
+
+    def frequency(self, query_id: str, column: str) -> QueryResult:
+        return self._runner.run(self._client.frequency(query_id, column))
 
     def close(self) -> None:
         try:

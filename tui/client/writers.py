@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -31,6 +32,7 @@ import orjson
 import pyarrow as pa
 
 __all__ = [
+    "STDOUT",
     "CsvWriter",
     "ExportFormat",
     "JsonlWriter",
@@ -40,7 +42,9 @@ __all__ = [
     "atomic_output",
     "check_writable",
     "format_for_path",
+    "is_stream_target",
     "open_writer",
+    "output_stream",
 ]
 
 
@@ -52,8 +56,34 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+#: the output name that means standard output (``-o -``)
+STDOUT = "-"
+#: where names stand for streams, not files: ``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``
+_STREAM_DIRS = ("/dev/", "/proc/")
+
+
+def is_stream_target(path: Path) -> bool:
+    """Whether ``path`` is written through as a stream (standard output, a FIFO, a device) rather
+    than replaced atomically: such a target cannot be renamed over, and whoever reads it
+    expects the bytes to arrive there."""
+    if str(path) == STDOUT:
+        return True
+    if os.path.abspath(path).startswith(_STREAM_DIRS):
+        return True
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks: the file a link points to decides
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def check_writable(path: Path) -> None:
     """Fail early, before a query runs for minutes, if ``path`` obviously cannot be written."""
+    if is_stream_target(path):
+        if str(path) != STDOUT and not os.access(path, os.W_OK):
+            raise OutputError(f"cannot write {path}: permission denied")
+        return
+    path = Path(os.path.realpath(path))
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
     parent = path.parent if str(path.parent) else Path(".")
@@ -71,14 +101,44 @@ def temp_path_for(path: Path) -> Path:
 
 
 @contextmanager
+def output_stream(path: Path) -> Iterator[IO[bytes]]:
+    """Where an export or a listing is written: :func:`atomic_output` for a file, or the stream
+    itself for standard output (``-``), a FIFO or a device, written through and never replaced."""
+    if not is_stream_target(path):
+        with atomic_output(path) as stream:
+            yield stream
+        return
+    if str(path) == STDOUT:
+        stream = os.fdopen(os.dup(1), "wb")
+    else:
+        try:
+            stream = open(path, "wb")  # noqa: SIM115 - closed below on every path
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+    try:
+        yield stream
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputError(f"cannot write {path}: the reader went away (broken pipe)") from None
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+@contextmanager
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """A binary stream that becomes ``path`` only if the ``with`` block completes.
 
     Written under a temporary name beside ``path``, flushed and fsynced, then renamed over it;
-    on any exception (including Ctrl-C) the temporary file is removed and ``path`` is untouched,
-    so a failed export never leaves a truncated file that looks complete. Exceptions from the
-    block pass through unchanged; failures to create or finish the file are :class:`OutputError`.
+    on any exception (including Ctrl-C and SIGTERM, which the commands turn into one) the
+    temporary file is removed and ``path`` is untouched, so a failed export never leaves a
+    truncated file that looks complete. A symlink is written through: the file it points to is
+    replaced, the link stays. Exceptions from the block pass through unchanged; failures to
+    create or finish the file are :class:`OutputError`.
     """
+    path = Path(os.path.realpath(path))
     tmp = temp_path_for(path)
     try:
         stream = open(tmp, "wb")  # noqa: SIM115 - closed below on every path

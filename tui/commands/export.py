@@ -2,20 +2,20 @@
 
 The query runs asynchronously on the service (no 2-minute sync limit) and the export follows it
 page by page as rows are stored, so memory stays bounded by one page for any result size. The
-file appears only when complete (temporary file + rename). ``--query-id`` exports a result the
-server already holds, without running anything.
+file appears only when complete (temporary file + rename; a symlink's target is replaced, the link
+kept). ``-o -``, ``/dev/stdout``, a FIFO or a device is written through as a stream instead.
+``--query-id`` exports a result the server already holds, without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from tui.commands import CommandError
+from tui.commands import CommandError, run_async
 
 #: how long the POST waits for a quick query to finish (and, above all, for a SQL error to show)
 CLIENT_TIMEOUT_MS = 1_000
@@ -26,10 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = (
         "The format comes from FILE's extension (.csv, .jsonl/.ndjson, .parquet) unless --format "
-        "is given. " + EXIT_CODES_HELP
+        "is given; standard output (-o -) and other streams without one get JSON Lines. "
+        "A failed, interrupted (Ctrl-C) or terminated (SIGTERM) export leaves no file. " + EXIT_CODES_HELP
     )
     parser.add_argument("sql", nargs="?", metavar="SQL", help="the query; '-' reads it from stdin")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (replaced atomically)")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="file to write (replaced atomically); '-' for stdout"
+    )
     parser.add_argument("--format", choices=["csv", "jsonl", "parquet"], help="output format")
     parser.add_argument("--query-id", metavar="ID", help="export this stored result instead of running SQL")
     parser.add_argument(
@@ -56,7 +59,7 @@ def _read_sql(args: argparse.Namespace) -> str | None:
 
 def _check_input(args: argparse.Namespace) -> tuple[str | None, Any, Path, dict[str, Any]]:
     from tui.client.console import parse_param
-    from tui.client.writers import ExportFormat, OutputError, check_writable, format_for_path
+    from tui.client.writers import ExportFormat, OutputError, check_writable, format_for_path, is_stream_target
 
     if args.sql is not None and args.query_id:
         raise CommandError("give SQL or --query-id, not both", 2)
@@ -74,6 +77,8 @@ def _check_input(args: argparse.Namespace) -> tuple[str | None, Any, Path, dict[
     except OutputError as exc:
         raise CommandError(str(exc), 2) from None
     fmt = ExportFormat(args.format) if args.format else format_for_path(output)
+    if fmt is None and is_stream_target(output):
+        fmt = ExportFormat.JSONL
     if fmt is None:
         raise CommandError(
             f"cannot tell the format of {output.name!r} from its extension: use --format csv|jsonl|parquet", 2
@@ -100,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError(str(exc), 2) from None
     try:
-        stats = asyncio.run(_export(settings, sql, args.query_id, params, output, fmt, args.page_size, args.quiet))
+        stats = run_async(_export(settings, sql, args.query_id, params, output, fmt, args.page_size, args.quiet))
     except FolioError as exc:
         message = describe_error(exc, server=settings.server, query_id=args.query_id)
         raise CommandError(message, exit_code_for(exc)) from None
@@ -109,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         seconds = time.perf_counter() - started
         rate = f", {stats.rows / seconds:,.0f} rows/s" if seconds > 0 and stats.rows else ""
+        where = "standard output" if str(output) == "-" else output
         print(
-            f"folio: wrote {stats.rows:,} rows to {output} ({format_bytes(stats.bytes)} {stats.format.value}) "
+            f"folio: wrote {stats.rows:,} rows to {where} ({format_bytes(stats.bytes)} {stats.format.value}) "
             f"in {seconds:.1f} s{rate}",
             file=sys.stderr,
         )

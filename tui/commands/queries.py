@@ -7,12 +7,11 @@ QueryInfo objects) for scripts.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import datetime
 from typing import Any
 
-from tui.commands import CommandError
+from tui.commands import CommandError, run_async
 
 _STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "QUEUED": "cyan", "ERROR": "red", "CANCELLED": "dim"}
 
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise CommandError(str(exc), 2) from None
     try:
-        infos = asyncio.run(_list(settings))
+        infos = run_async(_list(settings))
     except FolioError as exc:
         raise CommandError(describe_error(exc, server=settings.server), exit_code_for(exc)) from None
     except ValueError as exc:  # MissingApiKey

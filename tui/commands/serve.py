@@ -6,8 +6,10 @@ import argparse
 import os
 import re
 import secrets
+import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from tui.commands import CommandError
 
@@ -87,6 +89,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="largest page body; a page with more carries fewer rows (default 16M)",
     )
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N", help="queries executing at once")
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="HTTP connections open at once (default: from the open-files limit)",
+    )
+    parser.add_argument(
+        "--header-timeout", type=float, default=None, metavar="SECONDS", help="time for a request head (default 10)"
+    )
+    parser.epilog = (
+        "exit codes: 0 stopped (SIGTERM or Ctrl-C) · 1 other failure · 2 bad input: a flag, the keys file, "
+        "the source, the store or the address cannot be used"
+    )
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -101,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.engines.duckdb import DuckDBEngine
     from tui.server import Keyring, ServiceSettings, create_app
     from tui.server.auth import KeyringError, mask
+    from tui.server.guard import guarded_protocol
     from tui.server.shutdown import QueryServer
     from tui.store.store import StoreBusy
 
@@ -113,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
             quota_bytes=args.quota,
             max_concurrent_queries=args.max_concurrent,
             page_max_bytes=args.page_max_bytes,
+            max_connections=args.max_connections,
+            header_timeout_s=args.header_timeout,
         )
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
@@ -156,7 +175,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"cannot open the result store {settings.store_dir}: {exc.strerror or exc}", 2) from None
 
-    url = f"http://{args.host}:{args.port}"
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 2) from None
+    limits = _connection_limits(settings)
+    url = f"http://{args.host}:{sock.getsockname()[1]}"
     print(f"folio: serving {engine.describe()} at {url}", file=sys.stderr)
     print(f"folio: results stored in {settings.store_dir}", file=sys.stderr)
     if generated:
@@ -167,8 +191,6 @@ def run(args: argparse.Namespace) -> int:
         print("folio: --allow-writes: SQL from any key runs with the database's own rights", file=sys.stderr)
     config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
         log_level=args.log_level,
         # formatting a line per request costs even when the level drops it
         access_log=args.log_level in ("info", "debug", "trace"),
@@ -176,9 +198,50 @@ def run(args: argparse.Namespace) -> int:
         # longer than clients' idle pools keep connections, so the server is not
         # the side that closes one just as a request is sent on it
         timeout_keep_alive=75,
+        # bounded connections, request-head time and size (tui.server.guard)
+        http=guarded_protocol(limits),
     )
-    try:
-        QueryServer(config, app.state.service).run()
-    except OSError as exc:
-        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 2) from None
+    with sock:
+        QueryServer(config, app.state.service).run(sockets=[sock])
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a port in use is one line and exit code 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _connection_limits(settings: Any) -> Any:
+    """Connection limits, with the open-files limit raised to its hard maximum and the
+    connection bound kept well inside it (the store, the engine and the logs need files too)."""
+    from tui.server.guard import ConnectionLimits
+
+    max_connections = settings.max_connections
+    if not max_connections:
+        max_connections = 4096
+        try:
+            import resource
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if hard != resource.RLIM_INFINITY and soft < hard:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+                soft = hard
+            if soft != resource.RLIM_INFINITY:
+                max_connections = max(64, min(max_connections, soft - 256))
+        except (ImportError, ValueError, OSError):
+            max_connections = 512
+    return ConnectionLimits(
+        max_connections=max_connections,
+        header_timeout_s=settings.header_timeout_s,
+        max_header_bytes=settings.max_header_bytes,
+    )

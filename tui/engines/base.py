@@ -92,6 +92,12 @@ class Engine(ABC):
 
         return keyword_kind(sql) if self.allow_writes else check_keyword(sql)
 
+    def validate(self, sql: str) -> str:
+        """:meth:`check`, and as much more parsing as the engine can do without running ``sql``
+        (``POST /queries/validations``). :meth:`check` must stay cheap: it runs before every
+        query; this may cost a round trip."""
+        return self.check(sql)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release every resource; the engine is not used afterwards."""
 

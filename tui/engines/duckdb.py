@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Cancelled, Engine, Execution, SqlError, typed_field
+from tui.engines.duckdb_types import arrow_type, lossless, restore
 from tui.engines.statements import StatementNotAllowed, explained, keyword_kind
 
 #: rows per Arrow batch pulled from DuckDB (the store re-chunks them)
@@ -82,6 +83,16 @@ class DuckDBExecution(Execution):
         self._closed = False
         self._reader: pa.RecordBatchReader | None = None
         self.schema = pa.schema([])
+        self._types: list[str] = []
+
+    def register(self, name: str, data: Any) -> None:
+        """Make ``data`` (an Arrow table, dataset or record batch reader) a table ``name`` for
+        this statement only: it lives on the statement's cursor, which no other query sees.
+        Call before :meth:`batches`; the sandbox allows it (it is not a file)."""
+        try:
+            self._cursor.register(name, data)
+        except duckdb.Error as exc:
+            raise SqlError(f"cannot register {name!r}: {_message(exc)}") from None
 
     def _call(self, call: Callable[[], T]) -> T:
         """Run one DuckDB call, interruptible by :meth:`cancel`, with errors translated."""
@@ -102,12 +113,17 @@ class DuckDBExecution(Execution):
         if relation is None:  # a statement without rows (CREATE …, with --allow-writes): it ran
             return None
         names, types = relation.columns, [str(t) for t in relation.types]
-        reader = self._call(lambda: relation.to_arrow_reader(BATCH_ROWS))
+        reader = self._call(lambda: lossless(relation, types).to_arrow_reader(BATCH_ROWS))
         fields = [
-            typed_field(field.with_name(name), type_name, is_json=type_name == "JSON")
+            typed_field(
+                field.with_name(name).with_type(arrow_type(type_name, field.type)),
+                type_name,
+                is_json=type_name == "JSON",
+            )
             for field, name, type_name in zip(reader.schema, names, types, strict=True)
         ]
         self.schema = pa.schema(fields)
+        self._types = types
         return reader
 
     def _translate(self, exc: BaseException) -> Exception:
@@ -128,7 +144,8 @@ class DuckDBExecution(Execution):
             except StopIteration:
                 return
             if batch.num_rows:
-                yield pa.RecordBatch.from_arrays(batch.columns, schema=self.schema)
+                columns = [restore(column, name) for column, name in zip(batch.columns, self._types, strict=True)]
+                yield pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
     def cancel(self) -> None:
         with self._lock:

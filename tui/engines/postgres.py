@@ -58,6 +58,7 @@ the server between two statements is ignored by PostgreSQL, so one attempt is no
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -235,6 +236,7 @@ def _describe(
 # --------------------------------------------------------------------------------------------
 
 _CURSOR_KEYWORDS = frozenset({"select", "with", "values", "table"})
+_PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
 
 
 def first_keyword(sql: str) -> str:
@@ -445,7 +447,10 @@ class PostgresExecution(Execution):
             except SqlError:
                 self._failed = True
                 raise
-            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            if arrays:
+                batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            else:  # ``SELECT FROM t``: rows without columns, still counted
+                batch = pa.RecordBatch.from_struct_array(pa.array([{}] * len(rows), pa.struct([])))
             self._resize(batch)
             yield batch
 
@@ -585,8 +590,10 @@ def role_powers(conn: psycopg.Connection[Any]) -> list[str]:
 
 def refusal(user: str, powers: Sequence[str]) -> str:
     """Why folio will not serve through this role, and how to make one it will."""
+    roles = [p for p in powers if p != "superuser"]
+    what = "a superuser" if "superuser" in powers else "a member of " + ", ".join(roles)
     return (
-        f"refusing to serve PostgreSQL as {user}: it is {' and '.join(powers)}, so any key holder's SQL could "
+        f"refusing to serve PostgreSQL as {user}: it is {what}, so any key holder's SQL could "
         "read or write the server's files or run programs on it (pg_read_file, COPY … TO PROGRAM), whatever "
         "folio's read-only mode does. Connect as a role that can only read, e.g.\n"
         + READ_ONLY_ROLE_SQL
@@ -730,6 +737,37 @@ class PostgresEngine(Engine):
         return postgres_adbc.AdbcExecution(
             self._adbc, conn, sql, columns, batch_rows=self.batch_rows, batch_bytes=self.batch_bytes
         )
+
+    def validate(self, sql: str) -> str:
+        """The kind check, then PostgreSQL's own parser and analyser: the statement is sent as
+        an unnamed prepared statement (the protocol's Parse; nothing is executed) in a
+        transaction that is rolled back, so syntax errors and unknown tables or columns come
+        back with their position. ``sql`` is in psycopg's ``%(name)s`` style."""
+        kind = self.check(sql)
+        numbers: dict[str, int] = {}
+
+        def placeholder(match: re.Match[str]) -> str:
+            if match.group(0) == "%%":
+                return "%"
+            return f"${numbers.setdefault(match.group(1), len(numbers) + 1)}"
+
+        text = _PYFORMAT.sub(placeholder, sql)
+        try:
+            conn = self._pool.getconn(self._acquire_timeout)
+        except PoolTimeout:
+            raise EngineError(f"all {self.max_connections} PostgreSQL connections are busy; try again later") from None
+        try:
+            conn.execute("SELECT 1")  # opens the (read-only) transaction the statement is parsed in
+            result = conn.pgconn.prepare(b"", text.encode(conn.info.encoding))
+            if result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
+                message = (result.error_field(psycopg.pq.DiagnosticField.MESSAGE_PRIMARY) or b"").decode()
+                position = result.error_field(psycopg.pq.DiagnosticField.STATEMENT_POSITION)
+                original = _PYFORMAT.sub(lambda m: "%" if m.group(0) == "%%" else f":{m.group(1)}", sql)
+                line, column = PositionMap(original, sql).line_column(position.decode() if position else None)
+                raise SqlError(message or result.get_error_message(), line=line, column=column)
+        finally:
+            self._discard(conn)
+        return kind
 
     def _discard(self, conn: psycopg.Connection[Any]) -> None:
         try:

@@ -347,8 +347,6 @@ class SQLiteEngine(Engine):
         :class:`StatementNotAllowed` when writes are not allowed and it would write."""
         keyword = first_keyword(text)
         kind = keyword.upper()
-        if not self.allow_writes and keyword not in _READING_KEYWORDS:
-            raise StatementNotAllowed(kind or "empty")
         guard = _ReadOnlyGuard() if not self.allow_writes else None
         if guard is not None:
             conn.set_authorizer(guard)
@@ -357,13 +355,16 @@ class SQLiteEngine(Engine):
                 conn.execute("EXPLAIN " + text, values).close()  # compiles without running
         except sqlite3.Error as exc:
             if guard is not None and guard.refused:
-                raise StatementNotAllowed(guard.refused) from None
+                # name what the user wrote; for WITH … INSERT or PRAGMA x = …, what it would do
+                raise StatementNotAllowed(guard.refused if keyword in _READING_KEYWORDS else kind) from None
             raise sql_error(exc, text) from None
         finally:
             if guard is not None:
                 conn.set_authorizer(None)
         if not keyword:
             raise SqlError("the query is empty: there is no statement to run")
+        if not self.allow_writes and keyword not in _READING_KEYWORDS:
+            raise StatementNotAllowed(kind)  # it compiles; VACUUM and REINDEX ask the authorizer nothing
         return kind
 
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:

@@ -25,6 +25,59 @@ ALLOW_WRITES_FLAG = "--allow-writes"
 #: first keywords of statements that only read (PostgreSQL and the keyword fallback)
 READING_KEYWORDS = frozenset({"select", "with", "values", "table", "explain", "show", "describe", "summarize"})
 
+#: the first keywords of PostgreSQL's statements (any other first word is a syntax error)
+STATEMENT_KEYWORDS = READING_KEYWORDS | frozenset(
+    [
+        "abort",
+        "alter",
+        "analyze",
+        "analyse",
+        "begin",
+        "call",
+        "checkpoint",
+        "close",
+        "cluster",
+        "comment",
+        "commit",
+        "copy",
+        "create",
+        "deallocate",
+        "declare",
+        "delete",
+        "discard",
+        "do",
+        "drop",
+        "end",
+        "execute",
+        "fetch",
+        "grant",
+        "import",
+        "insert",
+        "listen",
+        "load",
+        "lock",
+        "merge",
+        "move",
+        "notify",
+        "prepare",
+        "reassign",
+        "refresh",
+        "reindex",
+        "release",
+        "reset",
+        "revoke",
+        "rollback",
+        "savepoint",
+        "security",
+        "set",
+        "start",
+        "truncate",
+        "unlisten",
+        "update",
+        "vacuum",
+    ]
+)
+
 _EXPLAIN_OPTION = re.compile(r"\s*(?:analy[sz]e|verbose)\b", re.I)
 
 
@@ -102,6 +155,11 @@ def check_keyword(sql: str) -> str:
     kind = keyword_kind(sql)
     if kind == "empty":
         raise SqlError("the query is empty: there is no statement to run")
+    if first_keyword(sql) not in STATEMENT_KEYWORDS:  # a typo, not a kind: say so as the server would
+        start = skip_space_and_comments(sql)
+        line = sql.count("\n", 0, start) + 1
+        column = start - (sql.rfind("\n", 0, start) + 1) + 1
+        raise SqlError(f'syntax error at or near "{sql[start:].split(None, 1)[0]}"', line=line, column=column)
     if kind.lower() not in READING_KEYWORDS:
         raise StatementNotAllowed(kind)
     return kind

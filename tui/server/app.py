@@ -16,13 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
 from tui.engines.base import Engine
-from tui.server import catalog_routes, errors, lambdas, routes
+from tui.server import catalog_routes, errors, explore_routes, lambdas, routes, unimplemented
 from tui.server.auth import Keyring
 from tui.server.catalog import CatalogCache
 from tui.server.errors import ApiError, error_response
 from tui.server.fastpath import PageFastPath
+from tui.server.leniency import Leniency
 from tui.server.service import Service
 from tui.server.settings import ServiceSettings
+from tui.server.throttle import AuthThrottle
 from tui.wire import ErrorType
 
 
@@ -97,10 +99,12 @@ def create_app(
     )
     app.state.service = service
     app.state.keyring = keyring
+    app.state.auth_throttle = AuthThrottle(after=settings.auth_backoff_after, max_s=settings.auth_backoff_max_s)
     app.state.request_log = deque(maxlen=100_000)
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(lambdas.router)
+    app.include_router(explore_routes.router)
     app.state.catalog = CatalogCache(engine, settings.catalog_ttl_s)
     app.include_router(catalog_routes.router)
 
@@ -108,9 +112,15 @@ def create_app(
     async def health() -> dict:
         return {"status": "ok", "engine": engine.describe()}
 
+    # keep last: catch-alls for the Rockset endpoints folio does not implement (501)
+    app.include_router(unimplemented.router)
+
     if settings.page_fast_path:
-        app.add_middleware(PageFastPath, service=service, keyring=keyring, state=app.state)
+        app.add_middleware(
+            PageFastPath, service=service, keyring=keyring, throttle=app.state.auth_throttle, state=app.state
+        )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.record_requests:
         app.add_middleware(RequestLog, log=app.state.request_log)
+    app.add_middleware(Leniency)  # outermost: every layer sees the normalised request
     return app

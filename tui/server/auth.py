@@ -89,9 +89,16 @@ class Keyring:
 
     def authenticate(self, header: str | None) -> Principal | None:
         """The principal for an ``Authorization`` header (``ApiKey <key>``, any case)."""
-        if not header:
-            return None
-        match = _SCHEME.match(header)
-        if not match:
-            return None
-        return self._by_digest.get(digest(match.group(1)))
+        return self.principal(key_digest(header))
+
+    def principal(self, hex_digest: str | None) -> Principal | None:
+        """The principal whose key has digest ``hex_digest`` (see :func:`key_digest`)."""
+        return self._by_digest.get(hex_digest) if hex_digest is not None else None
+
+
+def key_digest(header: str | None) -> str | None:
+    """The digest of the key in an ``Authorization`` header, or None when it names none."""
+    if not header:
+        return None
+    match = _SCHEME.match(header)
+    return digest(match.group(1)) if match else None

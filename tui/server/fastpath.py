@@ -22,10 +22,11 @@ from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tui.server.auth import Keyring
+from tui.server.auth import Keyring, key_digest
 from tui.server.errors import ApiError
 from tui.server.routes import ARROW_STREAM, page_response
 from tui.server.service import INLINE_READ_BYTES, Service
+from tui.server.throttle import AuthThrottle
 from tui.wire import API_PREFIX, DEFAULT_PAGE_DOCS, MAX_OFFSET, MAX_PAGE_DOCS
 
 _PAGES = re.compile(rf"^{re.escape(API_PREFIX)}/queries/([^/]+)/pages(?:/([^/]+))?$")
@@ -33,10 +34,11 @@ _MAX_CURSOR = 128
 
 
 class PageFastPath:
-    def __init__(self, app: ASGIApp, service: Service, keyring: Keyring, state: State):
+    def __init__(self, app: ASGIApp, service: Service, keyring: Keyring, throttle: AuthThrottle, state: State):
         self.app = app
         self.service = service
         self.keyring = keyring
+        self.throttle = throttle
         # pages answered here, on ``app.state`` (the tests check the hot path is taken)
         self.state = state
         state.fast_pages = 0
@@ -63,9 +65,13 @@ class PageFastPath:
                 accept = value.decode("latin-1")
         if accept is not None and ARROW_STREAM in accept:
             return None
-        principal = self.keyring.authenticate(authorization)
+        hex_digest = key_digest(authorization)
+        principal = self.keyring.principal(hex_digest)
         if principal is None:
             return None
+        client = scope.get("client")
+        if client and self.throttle.wait_s(client[0], hex_digest) > 0:
+            return None  # the route answers 429
         params = _parameters(scope["query_string"].decode("latin-1"), path_cursor)
         if params is None:
             return None

@@ -18,11 +18,12 @@ from starlette.responses import Response
 
 from tui.engines import params as sqlparams
 from tui.engines.base import ParameterError
-from tui.server.auth import Principal
+from tui.server.auth import Principal, key_digest
 from tui.server.errors import ApiError, invalid
 from tui.server.runner import LiveQuery
 from tui.server.service import LIST_LIMIT, MAX_LIST_LIMIT, PageSlice, Service
 from tui.server.settings import ServiceSettings
+from tui.server.throttle import AuthThrottle, retry_after
 from tui.store.jsonrows import dumps
 from tui.store.registry import QueryRecord
 from tui.wire import (
@@ -59,14 +60,30 @@ async def get_service(request: Request) -> Service:
 
 
 async def authenticate(request: Request) -> Principal:
-    principal = request.app.state.keyring.authenticate(request.headers.get("authorization"))
+    """The caller's principal; 401 without a valid key, 429 while its address is backing off
+    after repeated failures (tui.server.throttle)."""
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client else ""
+    hex_digest = key_digest(request.headers.get("authorization"))
+    wait_s = throttle.wait_s(address, hex_digest)
+    if wait_s > 0:
+        raise ApiError(
+            429,
+            ErrorType.RATELIMITEXCEEDED,
+            f"too many failed API key attempts from {address}; try again in {retry_after(wait_s)} s",
+            headers={"Retry-After": retry_after(wait_s)},
+        )
+    principal = request.app.state.keyring.principal(hex_digest)
     if principal is None:
+        throttle.failed(address)
         raise ApiError(
             401,
             ErrorType.AUTHEXCEPTION,
             "missing or invalid API key: send 'Authorization: ApiKey <key>'",
             headers={"WWW-Authenticate": "ApiKey"},
         )
+    assert hex_digest is not None
+    throttle.succeeded(address, hex_digest)
     return principal
 
 
@@ -150,6 +167,7 @@ def query_info(service: Service, record: QueryRecord, live: LiveQuery | None) ->
         "pagination": {"start_cursor": service.cursor(record, 0)} if status is QueryStatus.COMPLETED else None,
         "query_errors": errors,
         "query_lambda_path": record.query_lambda_path,
+        "derived_from": record.derived_from,
     }
 
 
@@ -185,7 +203,7 @@ async def run_query(request: Request, body: QueryRequest, service: ServiceDep, p
     timeout_s = query_timeout_s(settings, is_async, body.effective_timeout_ms())
     try:
         values = sqlparams.coerce_all((p.name, p.type, p.value) for p in body.sql.parameters or [])
-        sqlparams.bind(body.sql.query, values, service.engine.param_style)  # missing names → 400 now
+        sqlparams.bind(body.sql.query, values, service.param_style(body.sql.query))  # missing names → 400 now
     except ParameterError as exc:
         raise invalid(exc.message) from None
     await service.check_sql(body.sql.query)  # a statement that may not run is refused now, not queued
@@ -301,7 +319,7 @@ async def validate_query(body: QueryRequest, service: ServiceDep, principal: Pri
         raise ApiError(
             413, ErrorType.CONTENTTOOLARGE, f"sql.query is longer than {service.settings.max_sql_bytes:,} bytes"
         )
-    names = await service.check_sql(body.sql.query)
+    names = await service.check_sql(body.sql.query, validate=True)
     return _json({"collections": [], "parameters": names})
 
 
@@ -341,11 +359,23 @@ async def get_query(query_id: str, service: ServiceDep, principal: PrincipalDep)
 async def cancel_query(query_id: str, service: ServiceDep, principal: PrincipalDep) -> Response:
     record, live = service.lookup(principal, query_id)
     info = query_info(service, record, live)
+    was_running = live is not None
     record = await service.cancel_or_drop(record, live)
     info["status"] = record.status.value
     if record.status is QueryStatus.CANCELLED:
         info["expires_at"] = None
         info["pagination"] = None
+    # A finished query's result is removed. Its status stays the (valid) state it ended in, so
+    # Rockset's clients still read the answer; ``dropped`` and ``message`` say it is gone.
+    cancelled = was_running and record.status is QueryStatus.CANCELLED
+    dropped = record.status.is_final and not cancelled
+    info["dropped"] = dropped
+    if dropped:
+        info["expires_at"] = None
+        info["pagination"] = None
+        info["message"] = "the result was dropped: its pages are gone and the query id is no longer known"
+    elif cancelled:
+        info["message"] = "the query was cancelled"
     return _json({"data": info})
 
 

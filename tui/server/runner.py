@@ -54,8 +54,17 @@ class ResultTooLarge(Exception):
 class LiveQuery:
     """A query that is queued or running, as the event loop sees it."""
 
-    def __init__(self, record: QueryRecord, params: Mapping[str, Any], timeout_s: float, unpaginated: bool):
+    def __init__(
+        self,
+        record: QueryRecord,
+        params: Mapping[str, Any],
+        timeout_s: float,
+        unpaginated: bool,
+        engine: Engine | None = None,
+    ):
         self.record = record
+        #: the engine this query runs on when not the service's (a query over stored results)
+        self.engine = engine
         self.params = dict(params)
         self.timeout_s = timeout_s
         self.unpaginated = unpaginated
@@ -117,12 +126,18 @@ class Runner:
         return self._live.get(query_id)
 
     def submit(
-        self, record: QueryRecord, params: Mapping[str, Any], *, timeout_s: float, unpaginated: bool
+        self,
+        record: QueryRecord,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float,
+        unpaginated: bool,
+        engine: Engine | None = None,
     ) -> LiveQuery:
-        """Queue ``record`` (already in the registry) for a worker thread. Its timeout counts
-        from now, queued time included."""
+        """Queue ``record`` (already in the registry) for a worker thread, to run on ``engine``
+        if given, else on the service's engine. Its timeout counts from now, queued time included."""
         self._loop = asyncio.get_running_loop()
-        live = LiveQuery(record, params, timeout_s, unpaginated)
+        live = LiveQuery(record, params, timeout_s, unpaginated, engine)
         self._live[record.query_id] = live
         live.timer = self._loop.call_later(timeout_s, self.cancel, record.query_id, "timeout")
         with self._lock:
@@ -240,7 +255,7 @@ class Runner:
             record.started_at = self.store.clock()
             self.store.registry.save(record)
             self._post(live, live.notify)
-            execution = self.engine.start(record.sql, live.params)
+            execution = (live.engine or self.engine).start(record.sql, live.params)
             with live.lock:
                 live.execution = execution
                 cancelled = live.cancel_reason is not None
@@ -300,7 +315,7 @@ class Runner:
 
     def _open_writer(self, live: LiveQuery, execution: Execution) -> ResultWriter:
         writer = self.store.writer(live.record, execution.schema, on_chunk=lambda: self._post(live, live.notify))
-        live.record.columns = [{"name": f.name, "type": field_type_name(f)} for f in execution.schema]
+        live.record.columns = [{"name": f.name, "type": field_type_name(f)} for f in writer.index.schema]
         live.index = writer.index
         return writer
 

@@ -18,14 +18,17 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from tui.engines import params as sqlparams
-from tui.engines.base import Engine, EngineError, SqlError, field_type_name
+from tui.engines.base import Engine, EngineError, ParameterError, SqlError, field_type_name
+from tui.engines.duckdb import DuckDBEngine
 from tui.engines.statements import StatementNotAllowed
 from tui.server.auth import Principal
+from tui.server.derived import DerivedEngine, DerivedError, StoredResult, check_reading, find_calls
 from tui.server.errors import ApiError, invalid, not_found
 from tui.server.runner import LiveQuery, Runner
 from tui.server.settings import ServiceSettings
@@ -110,6 +113,7 @@ class Service:
         self._sweeper: asyncio.Task | None = None
         #: set when shutdown began: new queries are refused
         self.closing = False
+        self._derived: DerivedEngine | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -130,6 +134,8 @@ class Service:
         await self.runner.shutdown()
         self._renderer.shutdown(wait=True, cancel_futures=True)
         self.lambdas.close()
+        if self._derived is not None:
+            self._derived.close()
         self.store.close()
 
     async def _sweep_forever(self) -> None:
@@ -144,6 +150,45 @@ class Service:
 
     # -- queries ----------------------------------------------------------------------------
 
+    @property
+    def derived(self) -> DerivedEngine:
+        """The DuckDB that runs queries over stored results (made on first use)."""
+        if self._derived is None:
+            engine = self.engine
+            source = Path(engine.path) if isinstance(engine, DuckDBEngine) and engine.read_only else None
+            self._derived = DerivedEngine(
+                self.settings.store_dir / "spill", memory_limit=self.settings.derived_memory_limit, source=source
+            )
+        return self._derived
+
+    def param_style(self, sql: str) -> str:
+        """How ``sql``'s parameters are written for the engine that will run it."""
+        try:
+            return self.derived.param_style if find_calls(sql) else self.engine.param_style
+        except DerivedError:
+            return self.engine.param_style  # submit() reports the malformed call
+
+    def stored_result(self, principal: Principal, query_id: str) -> StoredResult:
+        """The stored rows of ``query_id`` for a query over them: only the caller's org's,
+        COMPLETED and unexpired; anything else is the same not-found error, so another org's
+        ids cannot be told from unknown ones."""
+        record = self.store.registry.get(query_id, principal.org)
+        index = None
+        if (
+            record is not None
+            and record.status is QueryStatus.COMPLETED
+            and (record.expires_at is None or record.expires_at > self.clock())
+        ):
+            index = self.store.index(record)
+        if record is None or index is None:
+            raise ApiError(
+                404,
+                ErrorType.NOTFOUND,
+                f"result('{query_id}'): no completed, unexpired result of that query in this org",
+                query_id=None,
+            )
+        return StoredResult(query_id, self.store.path(record), index)
+
     async def submit(
         self,
         principal: Principal,
@@ -153,6 +198,7 @@ class Service:
         timeout_s: float,
         unpaginated: bool,
         query_lambda_path: str | None = None,
+        derived_from: str | None = None,
     ) -> LiveQuery:
         if self.closing:
             raise ApiError(503, ErrorType.SERVICEUNAVAILABLE, "the service is shutting down; try again shortly")
@@ -164,6 +210,19 @@ class Service:
                 "wait for some to finish or cancel them",
                 headers={"Retry-After": "1"},
             )
+        engine = None
+        try:
+            calls = find_calls(sql)
+            if calls:  # checked with the parameters bound, as DuckDB will parse it
+                check_reading(sqlparams.bind(sql, params, self.derived.param_style)[0])
+        except (DerivedError, ParameterError) as exc:
+            raise invalid(exc.message, line=exc.line, column=exc.column) from None
+        except SqlError as exc:
+            raise ApiError(400, ErrorType.QUERY_ERROR, exc.message, line=exc.line, column=exc.column) from None
+        if calls:
+            sources = {call.query_id: self.stored_result(principal, call.query_id) for call in calls}
+            engine = self.derived.bind(sql, calls, sources)
+            derived_from = derived_from or calls[0].query_id
         try:
             self.store.admit_sql(sql)
         except QuotaExceeded as exc:
@@ -177,17 +236,25 @@ class Service:
             directory=self.store.new_directory_name(),
             submitted_at=self.clock(),
             query_lambda_path=query_lambda_path,
+            derived_from=derived_from,
         )
         # the registry's commit waits for an fsync: off the event loop, which serves pages meanwhile
         await asyncio.to_thread(self.store.registry.insert, record)
-        return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated)
+        return self.runner.submit(record, params, timeout_s=timeout_s, unpaginated=unpaginated, engine=engine)
 
-    async def check_sql(self, sql: str) -> list[str]:
+    async def check_sql(self, sql: str, *, validate: bool = False) -> list[str]:
         """Parse ``sql`` with the engine's parser and check its statement kind, never running
-        it: the names of its ``:name`` parameters, or a 400 saying what is wrong."""
-        text, names = sqlparams.rewrite(sql, self.engine.param_style)
+        it (``validate``: as thoroughly as the engine can, for ``POST /queries/validations``):
+        the names of its ``:name`` parameters, or a 400 saying what is wrong."""
+        text, names = sqlparams.rewrite(sql, self.param_style(sql))
         try:
-            await asyncio.to_thread(self.engine.check, text)
+            derived = bool(find_calls(sql))
+        except DerivedError:
+            derived = True  # submit() reports the malformed call
+        if derived:  # SQL over stored results runs on the derived engine, which checks it itself
+            return list(dict.fromkeys(names))
+        try:
+            await asyncio.to_thread(self.engine.validate if validate else self.engine.check, text)
         except StatementNotAllowed as exc:
             raise invalid(exc.message) from None
         except SqlError as exc:

@@ -55,9 +55,25 @@ class ServiceSettings:
     max_sql_bytes: int = 1024 * 1024
     #: rows per stored chunk (None: the store's default)
     chunk_rows: int | None = None
+    #: memory DuckDB may use for queries over stored results (``result('<id>')``, profile,
+    #: frequency) before it spills to ``<store_dir>/spill``
+    derived_memory_limit: str = "1GB"
+    #: rows one find request scans at most before it answers how far it got
+    find_scan_rows: int = 2_000_000
     #: answer pages of rendered results without FastAPI (tui.server.fastpath); off only to
     #: compare the two paths
     page_fast_path: bool = True
+    #: failed authentications in a row from one address before it must wait (tui.server.throttle)
+    auth_backoff_after: int = 10
+    #: longest wait imposed on an address that keeps failing to authenticate
+    auth_backoff_max_s: float = 300.0
+    #: connections open at once under ``folio serve`` (0: from the file-descriptor limit;
+    #: tui.server.guard)
+    max_connections: int = 0
+    #: time for a request's line and headers to arrive whole
+    header_timeout_s: float = 10.0
+    #: largest request line and headers accepted (431 beyond)
+    max_header_bytes: int = 32 * 1024
     #: how long the source's catalog (workspaces, collections, functions) is served from
     #: memory before the engine is asked again
     catalog_ttl_s: float = 5.0

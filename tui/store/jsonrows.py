@@ -9,7 +9,12 @@ to be exact and plain (no ``__rockset_type`` wrappers, which the client would tr
 * timestamps → ISO 8601 (``Z`` when the column has a time zone), dates and times ISO;
 * intervals → ISO 8601 durations (``P1M2DT3H``); binary → base64;
 * JSON columns (flagged by the engine) → nested JSON, not a string;
-* structs and maps → objects, lists → arrays; NaN and ±Infinity → null (JSON has no such numbers).
+* structs and maps → objects, lists → arrays; a map key that is not a string becomes its JSON
+  text (``1`` → ``"1"``, ``[1, 2]`` → ``"[1,2]"``), so a map with list or struct keys is still an
+  object;
+* NaN and ±Infinity → the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``: JSON has no such
+  numbers, and ``null`` would make them indistinguishable from SQL NULL. (The spellings are
+  JavaScript's and Python's ``float()`` reads them back.)
 
 Rendering a page is the hot path of the service, so it is done column by column with Arrow
 compute kernels: each column becomes an array of JSON fragments, rows are joined element-wise,
@@ -107,14 +112,53 @@ def _json_text(text: str | None) -> Any:
     return orjson.Fragment(text)
 
 
+def float_value(value: float) -> float | str:
+    """A float as it goes into JSON: itself, or the name of a non-finite value."""
+    if value - value == 0:
+        return value
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _map_key(key: Any) -> str:
+    """A map key as an object key: strings as they are, anything else as its JSON text."""
+    if isinstance(key, str):
+        return key
+    text = dumps(key).decode()
+    return orjson.loads(text) if text.startswith('"') else text
+
+
+def _needs_walk(type_: pa.DataType) -> bool:
+    """Whether values of ``type_`` contain floats or maps, which ``to_pylist`` leaves as
+    Python would (NaN, lists of pairs) rather than as folio's JSON has them."""
+    if pa.types.is_floating(type_) or pa.types.is_map(type_):
+        return True
+    if pa.types.is_struct(type_):
+        return any(_needs_walk(f.type) for f in type_)
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
+        return _needs_walk(type_.value_type)
+    return False
+
+
+def _walk(value: Any, type_: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_floating(type_):
+        return float_value(value)
+    if pa.types.is_map(type_):
+        return {_map_key(_walk(k, type_.key_type)): _walk(v, type_.item_type) for k, v in value}
+    if pa.types.is_struct(type_):
+        return {f.name: _walk(value.get(f.name), f.type) for f in type_}
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
+        return [_walk(v, type_.value_type) for v in value]
+    return value
+
+
 def _python_values(column: pa.ChunkedArray | pa.Array, field: pa.Field) -> list[Any]:
     values = column.to_pylist()
     if is_json_field(field):
         return [_json_text(v) for v in values]
-    if pa.types.is_map(field.type):
-        return [dict(v) if v is not None else None for v in values]
-    if pa.types.is_floating(field.type):
-        return [v if v is None or v - v == 0 else None for v in values]
+    if _needs_walk(field.type):
+        return [_walk(v, field.type) for v in values]
     if pa.types.is_timestamp(field.type) or pa.types.is_date(field.type) or pa.types.is_time(field.type):
         return _temporal_text(
             pa.chunked_array([column]) if isinstance(column, pa.Array) else column, field.type
@@ -135,6 +179,7 @@ def to_documents(table: pa.Table) -> list[dict[str, Any]]:
 # Columns → arrays of JSON fragments (the fast path)
 
 _NULL = pa.scalar("null")
+_INFINITY, _MINUS_INFINITY = pa.scalar('"Infinity"'), pa.scalar('"-Infinity"')
 _QUOTE = pa.scalar('"')
 _CONTROL = [chr(c) for c in range(0x20)]
 _CONTROL_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -196,8 +241,12 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
         text = pc.if_else(
             pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text
         )
-        text = pc.if_else(pc.is_finite(array), text, pa.scalar(None, pa.string()))
-        return pc.fill_null(text, _NULL)
+        if pc.any(pc.invert(pc.is_finite(array))).as_py():
+            named = pc.if_else(
+                pc.is_nan(array), pa.scalar('"NaN"'), pc.if_else(pc.greater(array, 0), _INFINITY, _MINUS_INFINITY)
+            )
+            text = pc.if_else(pc.is_finite(array), text, named)
+        return _with_nulls(text, array)
     if pa.types.is_decimal(type_):
         text = array.cast(pa.string())
         integral = type_.scale == 0 and type_.precision <= _INTEGRAL_DIGITS
@@ -226,7 +275,8 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
         key_values, item_values = array.flatten().flatten()
         keys = _fragments(key_values, type_.key_field)
         if not (pa.types.is_string(type_.key_type) or pa.types.is_large_string(type_.key_type)):
-            keys = _quoted(keys)
+            # a key already rendered as a JSON string stays that string; any other becomes its text
+            keys = pc.if_else(pc.starts_with(keys, '"'), keys, _quoted(keys))
         items = pc.binary_join_element_wise(keys, pa.scalar(":"), _fragments(item_values, type_.item_field), "")
         return _joined(array, items, "{", "}")
     if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS queries (
     elapsed_ms   INTEGER,
     error        TEXT,
     columns      TEXT,
-    query_lambda_path TEXT
+    query_lambda_path TEXT,
+    derived_from TEXT
 );
 CREATE INDEX IF NOT EXISTS queries_org ON queries (org, submitted_at);
 CREATE INDEX IF NOT EXISTS queries_expiry ON queries (expires_at);
@@ -75,6 +76,8 @@ class QueryRecord:
     columns: list[dict[str, str]] | None = field(default=None)
     #: ``workspace.lambda::version`` when the query is a query lambda's execution
     query_lambda_path: str | None = None
+    #: the query whose stored result this one reads (``result('<id>')``, profile, frequency)
+    derived_from: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         # not dataclasses.asdict: it deep-copies every value only for them to be re-encoded
@@ -101,10 +104,11 @@ class QueryRecord:
 _COLUMNS = [f.name for f in fields(QueryRecord)]
 #: columns added after the first release, with their SQL type: a registry made before them
 #: gains them at start-up (existing rows get NULL)
-_ADDED_COLUMNS = {"query_lambda_path": "TEXT"}
+_ADDED_COLUMNS = {"query_lambda_path": "TEXT", "derived_from": "TEXT"}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns later versions introduced to a registry an older folio created."""
     present = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
     for name, sql_type in _ADDED_COLUMNS.items():
         if name not in present:

@@ -91,6 +91,26 @@ def _fsync_path(path: Path, *, directory: bool = False) -> None:
         os.close(fd)
 
 
+def unique_names(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with repeated column names made unique as DuckDB's own client does (``a``,
+    ``a_1``, ``a_2``): a result is served as JSON objects, where a repeated key would keep only
+    its last value, and every engine's results go through here."""
+    seen: set[str] = set()
+    counts: dict[str, int] = {}
+    fields, renamed = [], False
+    for column in schema:
+        name = column.name
+        if name in seen:
+            number = counts.get(name, 1)
+            while f"{name}_{number}" in seen:
+                number += 1
+            counts[name] = number + 1
+            column, renamed = column.with_name(f"{name}_{number}"), True
+        seen.add(column.name)
+        fields.append(column)
+    return pa.schema(fields, schema.metadata) if renamed else schema
+
+
 class ResultWriter:
     """Streams record batches of one result into ``directory``.
 
@@ -112,7 +132,7 @@ class ResultWriter:
         on_chunk: Callable[[], None] | None = None,
     ):
         self.directory = directory
-        self.index = ResultIndex(schema=schema)
+        self.index = ResultIndex(schema=unique_names(schema))
         self._chunk_rows = chunk_rows
         self._chunk_bytes = chunk_bytes
         self._reserve = reserve

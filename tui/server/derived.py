@@ -1,0 +1,312 @@
+"""SQL over stored results: ``result('<query_id>')`` and ``result_rows('<query_id>')``.
+
+(When the source is a DuckDB database opened read-only, the derived engine attaches it
+read-only as well, so stored results can be joined with the source's tables.)
+
+A derived query reads the Arrow chunks a previous query stored, whatever engine produced them,
+so it always runs on DuckDB: the service's own in-memory *derived engine*, sandboxed like every
+DuckDB connection (no file access, no extension loading, settings locked) and bounded in memory
+(a ``memory_limit``, spilling to a directory inside the store). The SQL cannot name a file, so
+the stored chunks reach DuckDB as Arrow objects registered on the query's own cursor (visible
+to that cursor only) under a unique name, and each ``result(...)`` call is rewritten to that name.
+Calls are found with DuckDB's own tokenizer, so a string literal or a comment that happens to
+contain ``result('…')`` is never rewritten.
+
+``result_rows`` adds ``folio_row``, the row's offset in the parent: the chunk index knows each
+chunk's first row, so the column is built chunk by chunk as the chunks stream past, without a
+window over the whole result.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+
+from tui.engines import params as sqlparams
+from tui.engines.base import Engine, Execution, SqlError
+from tui.engines.duckdb import DuckDBExecution, error_position
+from tui.store.resultset import INDEX_FILE, ResultIndex
+
+log = logging.getLogger("folio.derived")
+
+#: the functions, lower case as written in SQL
+RESULT = "result"
+RESULT_ROWS = "result_rows"
+ROW_COLUMN = "folio_row"
+_FUNCTIONS = (RESULT, RESULT_ROWS)
+_STRING = re.compile(r"^'((?:[^']|'')*)'$", re.S)
+
+
+class DerivedError(SqlError):
+    """A ``result(...)`` call is malformed, or the statement is not a reading one."""
+
+
+@dataclass(frozen=True)
+class ResultCall:
+    """One ``result('<id>')`` / ``result_rows('<id>')`` in a statement: ``sql[start:end]``."""
+
+    function: str
+    query_id: str
+    start: int
+    end: int
+
+
+def find_calls(sql: str) -> list[ResultCall]:
+    """Every call of ``result``/``result_rows`` in ``sql``, in order.
+
+    Only calls whose first argument is a string literal are ours (the id must be known before
+    the query runs: it decides which stored chunks it reads); a name followed by anything else
+    is left alone (a CTE or alias called ``result`` with a column list). Raises
+    :class:`DerivedError` for a call with a literal and more arguments.
+    """
+    lowered = sql.lower()
+    if RESULT not in lowered:  # the common case costs a substring test, not a tokenizer pass
+        return []
+    try:
+        tokens = duckdb.tokenize(sql)
+    except duckdb.Error:
+        return []  # DuckDB's parser will say what is wrong
+    texts = [
+        sql[pos : tokens[i + 1][0] if i + 1 < len(tokens) else len(sql)].rstrip() for i, (pos, _) in enumerate(tokens)
+    ]
+    calls: list[ResultCall] = []
+    for i, (pos, kind) in enumerate(tokens):
+        if kind != duckdb.token_type.identifier or texts[i].lower() not in _FUNCTIONS:
+            continue
+        if i + 1 >= len(tokens) or texts[i + 1] != "(":
+            continue  # a column or table that happens to be called "result"
+        if i > 0 and texts[i - 1] == ".":
+            continue  # schema.result(...): someone else's function
+        name = texts[i].lower()
+        if i + 2 >= len(tokens) or tokens[i + 2][1] != duckdb.token_type.string_const:
+            continue  # not ours: ``WITH result(a) AS …``, ``t AS result(a, b)``
+        closing = texts[i + 3] if i + 3 < len(tokens) else ""
+        match = _STRING.match(texts[i + 2])
+        if match is None or closing != ")":
+            raise DerivedError(
+                f"{name}() takes one argument, a query id as a string literal: {name}('<query_id>')",
+                **_position(sql, pos),
+            )
+        query_id = match.group(1).replace("''", "'")
+        calls.append(ResultCall(name, query_id, pos, tokens[i + 3][0] + 1))
+    return calls
+
+
+def _position(sql: str, offset: int) -> dict[str, int]:
+    line = sql.count("\n", 0, offset) + 1
+    column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    return {"line": line, "column": column}
+
+
+def check_reading(sql: str) -> None:
+    """A derived query is one reading statement: it runs on an engine shared by every org."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        message = str(exc).strip()
+        line, column = error_position(message, sql)
+        raise SqlError(message, line=line, column=column) from None
+    if len(statements) != 1:
+        raise DerivedError("a query over result() must be exactly one statement")
+    kind = statements[0].type
+    if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+        name = str(kind).rsplit(".", 1)[-1]
+        raise DerivedError(f"a query over result() may only read: {name} statements are not allowed")
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A parent result the caller may read: where its chunks are and how they are laid out."""
+
+    query_id: str
+    directory: Path
+    index: ResultIndex
+
+
+def rows_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
+
+
+_MAPPED = pafs.LocalFileSystem(use_mmap=True)
+
+
+def _dataset(stored: StoredResult) -> ds.Dataset:
+    paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
+    # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
+    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
+
+
+def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
+    schema = rows_schema(stored.index.schema)
+    for chunk in stored.index.chunks:
+        # memory-mapped: only the columns DuckDB reads are ever paged in
+        batch = pa.ipc.open_file(pa.memory_map(str(stored.directory / chunk.name), "r")).get_batch(0)
+        numbers = pa.array(range(chunk.start, chunk.start + batch.num_rows), pa.int64())
+        yield pa.RecordBatch.from_arrays([numbers, *batch.columns], schema=schema)
+
+
+def register(cursor: duckdb.DuckDBPyConnection, name: str, function: str, stored: StoredResult) -> None:
+    """Make ``stored`` readable as table ``name`` on ``cursor`` (and nowhere else)."""
+    if function == RESULT:
+        cursor.register(name, _dataset(stored))
+    else:  # a reader is read once; every call gets its own (see rewrite)
+        schema = rows_schema(stored.index.schema)
+        cursor.register(name, pa.RecordBatchReader.from_batches(schema, _numbered_batches(stored)))
+
+
+def rewrite(sql: str, calls: list[ResultCall], names: list[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for call, name in zip(calls, names, strict=True):
+        out += [sql[last : call.start], f'"{name}"']
+        last = call.end
+    out.append(sql[last:])
+    return "".join(out)
+
+
+class DerivedEngine:
+    """The service's own DuckDB for derived queries: in memory, sandboxed, memory-bounded.
+
+    Configured before any SQL runs and then locked: no file access (the chunks come in as Arrow
+    objects), no extension loading, a memory limit with spilling to ``spill_dir``.
+    """
+
+    name = "duckdb (derived)"
+    param_style = "dollar"
+
+    #: the catalog name of the source database, when one is attached
+    SOURCE = "folio_source"
+
+    def __init__(
+        self,
+        spill_dir: Path,
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+        source: Path | None = None,
+    ):
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(spill_dir),
+            "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False,
+        }
+        if threads:
+            config["threads"] = threads
+        self._con = duckdb.connect(":memory:", config=config)
+        # time bins of TIMESTAMPTZ columns in UTC, whatever the host's zone (ICU's setting,
+        # hence not a connect option)
+        self._con.execute("SET TimeZone = 'UTC'")
+        # A read-only DuckDB database source is attached (read-only too), so a derived query can
+        # join a stored result with the source's tables; attaching is a file access, so it too
+        # happens before external access is switched off.
+        self.source_attached = False
+        if source is not None:
+            literal = str(source).replace("'", "''")
+            try:
+                self._con.execute(f"ATTACH '{literal}' AS {self.SOURCE} (READ_ONLY)")
+                self.source_attached = True
+            except duckdb.Error as exc:
+                log.warning("derived queries cannot read the source's tables: %s", exc)
+        # the temp directory cannot be set once external access is off, so these come last
+        self._con.execute("SET enable_external_access = false")
+        self._con.execute("SET lock_configuration = true")
+        self._lock = threading.Lock()
+
+    def bind(self, sql: str, calls: list[ResultCall], sources: Mapping[str, StoredResult]) -> BoundQuery:
+        return BoundQuery(self, sql, calls, sources)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:  # cursor() on the shared connection is not thread-safe
+            cursor = self._con.cursor()
+        if self.source_attached:  # unqualified names are the source's, as on its own engine
+            cursor.execute(f"USE {self.SOURCE}")
+        return cursor
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class BoundQuery(Engine):
+    """One derived query with its parents resolved: the runner starts it like any engine's."""
+
+    name = "duckdb (derived)"
+    param_style = "dollar"
+
+    def __init__(
+        self,
+        engine: DerivedEngine,
+        sql: str,
+        calls: list[ResultCall],
+        sources: Mapping[str, StoredResult],
+    ):
+        self._engine = engine
+        self._calls = calls
+        self._sources = dict(sources)
+        suffix = secrets.token_hex(4)
+        self._names = [f"folio_{call.function}_{n}_{suffix}" for n, call in enumerate(calls)]
+        self.sql = rewrite(sql, calls, self._names)
+
+    def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
+        del sql  # the statement was bound (and rewritten) when the query was submitted
+        text, values = sqlparams.bind(self.sql, params, self.param_style)
+        check_reading(text)  # again, on exactly what runs: the engine is shared by every org
+        cursor = self._engine.cursor()
+        try:
+            for call, name in zip(self._calls, self._names, strict=True):
+                register(cursor, name, call.function, self._sources[call.query_id])
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            cursor.close()
+            raise SqlError(_strip_names(str(exc).strip() or type(exc).__name__, self._names)) from None
+        # binding and running happen in batches(), where cancel reaches them (as for any DuckDB query)
+        return DerivedExecution(cursor, text, values or None, list(self._sources.values()), self._names)
+
+
+class DerivedExecution(DuckDBExecution):
+    """A derived query running: a parent dropped or expired under it is said as such, not as
+    the file error DuckDB meets when it reads the next chunk."""
+
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        sql: str,
+        values: dict[str, Any] | None,
+        sources: list[StoredResult],
+        names: list[str],
+    ):
+        super().__init__(cursor, sql, values)
+        self._sources = sources
+        self._names = names
+
+    def _translate(self, exc: BaseException) -> Exception:
+        error = super()._translate(exc)
+        if isinstance(error, SqlError):
+            error = SqlError(_strip_names(error.message, self._names), line=error.line, column=error.column)
+            for stored in self._sources:
+                if not (stored.directory / INDEX_FILE).exists():
+                    return SqlError(
+                        f"the result of query {stored.query_id} was dropped or expired while this query read it"
+                    )
+        return error
+
+
+def _strip_names(message: str, names: list[str]) -> str:
+    """Error messages name the registered table, not what the user wrote."""
+    for name in names:
+        message = message.replace(name, "result")
+    return message
+
+
+Resolver = Callable[[str], StoredResult]
