@@ -11,8 +11,8 @@ from starlette.responses import Response
 from tui.engines.catalog import Catalog, CatalogError
 from tui.server.catalog import CatalogCache, collection_body, find_relation, workspace_bodies
 from tui.server.errors import ApiError
-from tui.server.routes import PrincipalDep, _json
-from tui.wire import API_PREFIX, ErrorModel, ErrorType
+from tui.server.routes import _ERRORS, PrincipalDep, _json
+from tui.wire import API_PREFIX, ErrorType
 from tui.wire_catalog import (
     FunctionsResponse,
     GetCollectionResponse,
@@ -21,9 +21,7 @@ from tui.wire_catalog import (
     ListWorkspacesResponse,
 )
 
-router = APIRouter(
-    prefix=API_PREFIX, responses={code: {"model": ErrorModel} for code in (401, 404, 503)}, tags=["catalog"]
-)
+router = APIRouter(prefix=API_PREFIX, responses=_ERRORS, tags=["catalog"])
 
 
 async def get_catalog(request: Request, principal: PrincipalDep) -> Catalog:
