@@ -69,7 +69,7 @@ async def run_demo(pilot, *, finished: bool = True) -> None:
     await pilot.pause()
 
 
-async def main(rows: int) -> None:
+async def main(rows: int, only: str | None = None) -> None:
     db = ensure_demo(rows)
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp)
@@ -170,12 +170,30 @@ async def main(rows: int) -> None:
             await on_column(pilot, "amount")
             await derived(pilot, "i", depth=2)
 
+        async def catalog(pilot) -> None:
+            app = pilot.app
+            await pilot.press("f6")  # showing the Catalog tab reads the catalog
+            await until(lambda: bool(app.editor.completion.index.catalog.relations))
+            await app.settled()
+            await pilot.press("down", "space")  # _events, expanded to its columns
+            app.editor.focus()
+            app.editor.move_cursor((0, 7))
+            for key in ("e", "full_stop"):  # `e.` after FROM _events e: e's columns
+                await pilot.press(key)
+            await until(lambda: app.editor.completion.shown)
+            await app.settled()
+
+        if only == "catalog":
+            await shoot(make_app(db, store, "SELECT  FROM _events e\nWHERE e.kind = 'click'"), "catalog", catalog)
+            return
+
         await shoot(make_app(db, store), "results", results)
         await shoot(make_app(db, store), "end", last_rows)
         await shoot(make_app(db, store), "detail", detail)
         bad = "SELECT kind, count(*) AS n\nFROM _events\nGROUP BY kind\nORDER BY n DESCC"
         await shoot(make_app(db, store, bad), "error", sql_error)
         await shoot(make_app(db, store), "help", keys)
+        await shoot(make_app(db, store, "SELECT  FROM _events e\nWHERE e.kind = 'click'"), "catalog", catalog)
         await shoot(make_app(db, store), "saved", saved)
         await shoot(make_app(db, store), "small-80x24", results, size=(80, 24))
         await shoot(make_app(db, store), "filtered", filtered)
@@ -188,4 +206,6 @@ async def main(rows: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="demo rows (default 10,000,000)")
-    asyncio.run(main(parser.parse_args().rows))
+    parser.add_argument("--only", choices=["catalog"], help="make just this screenshot")
+    args = parser.parse_args()
+    asyncio.run(main(args.rows, args.only))

@@ -29,6 +29,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from tui.app.clock import Clock, system_clock
 from tui.app.current import CurrentQuery
 from tui.app.editor import QueryEditor
+from tui.app.editor.completion_popup import CatalogWanted
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
@@ -59,6 +60,7 @@ from tui.app.messages import (
 )
 from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar import QueriesSidebar
+from tui.app.sidebar.catalog import CatalogLoaded, NameInsertRequested
 from tui.app.sidebar.entries import short_id
 from tui.app.source import (
     FINAL_STATES,
@@ -105,6 +107,8 @@ class FolioApp(ExploreActions, LambdaActions):
         Binding("f2", "focus_editor", "Editor", show=False),
         Binding("f3", "focus_grid", "Results", show=False),
         Binding("f4", "focus_sidebar", "Queries list", show=False),
+        # priority: the editor's own F6 selects the line
+        Binding("f6", "focus_catalog", "Catalog", show=False, priority=True),
         # priority: the editor binds F7 to "select all"; while a query runs, F7 cancels it
         # (check_action lets the key through to the editor otherwise)
         Binding("f7", "cancel_query", "Cancel query", priority=True),
@@ -202,6 +206,7 @@ class FolioApp(ExploreActions, LambdaActions):
 
     def _source_ready(self) -> None:
         self._update_status()
+        self.sidebar.catalog.load(self.source)
         self.refresh_queries()
         if self.polling:
             self.set_interval(LIST_EVERY_S, self.refresh_queries)
@@ -743,6 +748,19 @@ class FolioApp(ExploreActions, LambdaActions):
             sidebar.query_one("#queries-list").focus()
         elif sidebar.has_focus_within:
             self.grid.focus()
+
+    def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        self.editor.completion.set_index(message.index)
+
+    def on_catalog_wanted(self, message: CatalogWanted) -> None:
+        self.sidebar.catalog.want()
+
+    def on_name_insert_requested(self, message: NameInsertRequested) -> None:
+        self.editor.insert_name(message.text)
+
+    def action_focus_catalog(self) -> None:
+        self.sidebar.set_class(False, "-hidden")
+        self.sidebar.catalog.reveal()
 
     def action_focus_editor(self) -> None:
         self.editor.focus()

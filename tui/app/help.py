@@ -20,6 +20,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("ctrl+s", "save the statement as a query lambda (again: a new version)"),
             ("F7", "select all (while no query runs)"),
             ("esc", "leave the editor (to the results)"),
+            ("tab  enter  esc", "completion popup: accept / accept / dismiss"),
+            ("ctrl+space", "completions with nothing typed yet"),
         ],
     ),
     (
@@ -62,6 +64,15 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("enter", "run a saved query lambda: its parameters, prefilled with defaults"),
             ("d", "delete a saved query lambda"),
             ("r", "reload the list"),
+        ],
+    ),
+    (
+        "Catalog (the sidebar's third tab)",
+        [
+            ("F6", "the Catalog tab: schemas, tables and views, columns"),
+            ("/  space", "filter / expand a table to its columns"),
+            ("enter", "insert the name (SELECT * FROM … into an empty editor)"),
+            ("p", "show the table's rows (SELECT * FROM t)"),
         ],
     ),
     (

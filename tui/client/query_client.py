@@ -27,6 +27,7 @@ from tui.client._http import detach
 from tui.client.auth import ApiKeyAuth, mask_key
 from tui.client.errors import (
     FolioError,
+    NotFound,
     NotReady,
     ProtocolError,
     QueryCancelled,
@@ -53,6 +54,7 @@ from tui.wire import (
 )
 
 if TYPE_CHECKING:
+    from tui.catalog import Catalog
     from tui.client.arrow import ArrowPage
 
 __all__ = ["QueryClient"]
@@ -340,6 +342,21 @@ class QueryClient:
         """Cancel a running query, or drop a finished result before it expires."""
         response = await self._send("DELETE", self._query_path(query_id), idempotent=False)
         return self._data(self._parse(response, QueryInfoResponse), query_id)
+
+    async def catalog(self) -> Catalog:
+        """The source's schemas, tables and views with their columns, and its SQL functions
+        (``GET /ws``, ``/collections`` and folio's ``/functions``; a server without the last
+        gives no functions)."""
+        from tui.client.catalog import parse_catalog
+
+        workspaces = await self._send("GET", "/ws", idempotent=True)
+        collections = await self._send("GET", "/collections", idempotent=True)
+        try:
+            functions: bytes | None = (await self._send("GET", "/functions", idempotent=True)).content
+        except NotFound:
+            functions = None
+        # a 5,000-table catalog is megabytes of JSON: decoded off the event loop
+        return await asyncio.to_thread(parse_catalog, workspaces.content, collections.content, functions)
 
     # -- exploring a stored result (folio extensions) -----------------------------------
 

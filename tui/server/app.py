@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui import __version__
 from tui.engines.base import Engine
-from tui.server import errors, explore_routes, lambdas, routes, unimplemented
+from tui.server import catalog_routes, errors, explore_routes, lambdas, routes, unimplemented
 from tui.server.auth import Keyring
+from tui.server.catalog import CatalogCache
 from tui.server.errors import ApiError, error_response
 from tui.server.fastpath import PageFastPath
 from tui.server.leniency import Leniency
@@ -104,6 +105,8 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(lambdas.router)
     app.include_router(explore_routes.router)
+    app.state.catalog = CatalogCache(engine, settings.catalog_ttl_s)
+    app.include_router(catalog_routes.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:

@@ -74,6 +74,9 @@ class ServiceSettings:
     header_timeout_s: float = 10.0
     #: largest request line and headers accepted (431 beyond)
     max_header_bytes: int = 32 * 1024
+    #: how long the source's catalog (workspaces, collections, functions) is served from
+    #: memory before the engine is asked again
+    catalog_ttl_s: float = 5.0
     #: keep a log of requests on ``app.state.request_log`` (tests use it)
     record_requests: bool = False
     #: ``postgresql://…``: the shared registry of a cluster of replicas (with ``results``);

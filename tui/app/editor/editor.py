@@ -6,9 +6,11 @@ pyproject); without them ``TextArea`` accepts ``language="sql"`` and silently sh
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from tui.app.editor.completion_popup import CompletionPopup
 from tui.app.editor.statements import Statement, selection_statement, statement_at
 from tui.app.messages import RunRequested
 
@@ -20,6 +22,7 @@ class QueryEditor(TextArea):
         # ctrl+enter needs a terminal that reports it; ctrl+j (a plain LF) and F5 work everywhere
         Binding("ctrl+enter,ctrl+j,f5", "run", "Run"),
         Binding("f8", "app.history", "History"),
+        Binding("ctrl+space,ctrl+@", "complete", "Complete", show=False),
     ]
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
@@ -32,11 +35,37 @@ class QueryEditor(TextArea):
             show_line_numbers=True,
             id=id,
         )
+        self.completion = CompletionPopup(self)
 
     def on_mount(self) -> None:
         if self.app.is_headless:
             # a blinking cursor makes every screenshot different
             self.cursor_blink = False
+        self.screen.mount(self.completion)
+
+    # --- completion: the popup does the work (tui.app.editor.completion_popup)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.completion.handle_key(event):
+            return
+        await super()._on_key(event)
+        self.completion.after_key(event)
+
+    def action_complete(self) -> None:
+        """Offer completions at the cursor even with nothing typed (typing asks by itself)."""
+        self.completion.request_at_cursor(explicit=True)
+
+    def on_blur(self) -> None:
+        self.completion.hide()
+
+    def insert_name(self, name: str) -> None:
+        """Put a table's name at the cursor, or ``SELECT * FROM name`` into an empty editor."""
+        if not self.text.strip():
+            self.load_text(f"SELECT * FROM {name}")
+            self.move_cursor(self.document.end)
+        else:
+            self.insert(name)
+        self.focus()
 
     def current_statement(self) -> Statement | None:
         start, end = self.selection

@@ -20,6 +20,7 @@ from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
 from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
+from tui.app.sidebar.catalog import CatalogPane
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, arrange, short_id
 from tui.app.sidebar.saved import SavedLambdas
 from tui.humanize import format_bytes
@@ -44,6 +45,7 @@ class QueriesSidebar(Vertical):
         self.offline: str | None = None
         self.loaded = False
         self._note: Text | None = None
+        self.catalog = CatalogPane(id="catalog")
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sidebar-tabs"):
@@ -52,6 +54,8 @@ class QueriesSidebar(Vertical):
                 yield Static("", id="queries-note")
             with TabPane("Saved", id="saved-tab"):
                 yield SavedLambdas(id="saved")
+            with TabPane("Catalog", id="catalog-tab"):
+                yield self.catalog
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "saved-tab":
