@@ -112,7 +112,10 @@ class LocalCluster:
         deadline = time.monotonic() + 120
         while True:
             if not replica.alive:
-                raise ClusterError(f"replica {replica.name} exited; see {self.directory}/replica-{i}.log")
+                path = self.directory / f"replica-{i}.log"
+                last = [line for line in path.read_text(errors="replace").splitlines() if line.strip()][-5:]
+                said = "".join(f"\n  {line}" for line in last)
+                raise ClusterError(f"replica {replica.name} exited; see {path}{said}")
             try:
                 if httpx.get(replica.url + "/health", timeout=2).status_code == 200:
                     return replica
