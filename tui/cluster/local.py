@@ -103,26 +103,38 @@ class LocalCluster:
         else:
             replica = LocalReplica(chr(ord("A") + i), free_ports(1)[0], self.directory / f"replica-{i}")
             self.members.append(replica)
-        command = [sys.executable, "-m", "tui", "serve", *([self.source] if self.source else [])]
-        command += ["--port", str(replica.port), "--api-key", self.api_key, "--store", str(replica.store)]
-        command += ["--log-level", "warning", *self.serve_args]
-        log = open(self.directory / f"replica-{i}.log", "ab")  # noqa: SIM115 (the process owns it)
-        replica.process = subprocess.Popen(command, env=self.env(), stdout=log, stderr=log, start_new_session=True)
-        log.close()
+        path = self.directory / f"replica-{i}.log"
         deadline = time.monotonic() + 120
+        for attempt in range(3):
+            command = [sys.executable, "-m", "tui", "serve", *([self.source] if self.source else [])]
+            command += ["--port", str(replica.port), "--api-key", self.api_key, "--store", str(replica.store)]
+            command += ["--log-level", "warning", *self.serve_args]
+            log = open(path, "ab")  # noqa: SIM115 (the process owns it)
+            replica.process = subprocess.Popen(command, env=self.env(), stdout=log, stderr=log, start_new_session=True)
+            log.close()
+            if self._wait_started(replica, path, deadline):
+                return replica
+            # a free port found before the replica started can be taken by anyone meanwhile
+            if attempt < 2 and "cannot listen on" in path.read_text(errors="replace"):
+                replica.port = free_ports(1)[0]
+                continue
+            last = [line for line in path.read_text(errors="replace").splitlines() if line.strip()][-5:]
+            said = "".join(f"\n  {line}" for line in last)
+            raise ClusterError(f"replica {replica.name} exited; see {path}{said}")
+        raise AssertionError("unreachable")
+
+    def _wait_started(self, replica: LocalReplica, path: Path, deadline: float) -> bool:
+        """True once ``replica`` answers; False if it exited first."""
         while True:
             if not replica.alive:
-                path = self.directory / f"replica-{i}.log"
-                last = [line for line in path.read_text(errors="replace").splitlines() if line.strip()][-5:]
-                said = "".join(f"\n  {line}" for line in last)
-                raise ClusterError(f"replica {replica.name} exited; see {path}{said}")
+                return False
             try:
                 if httpx.get(replica.url + "/health", timeout=2).status_code == 200:
-                    return replica
+                    return True
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise ClusterError(f"replica {replica.name} did not start; see {self.directory}/replica-{i}.log")
+                raise ClusterError(f"replica {replica.name} did not start; see {path}")
             time.sleep(0.1)
 
     def kill_replica(self, i: int, sig: int = signal.SIGKILL) -> None:
