@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import psycopg
+
     from tui.server.auth import DEFAULT_ORG, DEFAULT_USER, KeyringError, digest, mask
     from tui.store.pg_registry import PgRegistry, RegistryUnavailable, _safe
 
@@ -53,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError(str(KeyringError("an API key must be non-empty and contain no spaces")), 2)
             hex_digest, shown = digest(args.key), mask(args.key)
     try:
+        # one plain connection first: an unreachable registry is one line, not a pool's retries
+        psycopg.connect(args.registry, connect_timeout=5).close()
         registry = PgRegistry(args.registry, pool_size=1, connect_timeout_s=10)
+    except psycopg.OperationalError as exc:
+        raise CommandError(f"cannot connect to the registry {_safe(args.registry)}: {_first_line(exc)}", 3) from None
     except RegistryUnavailable as exc:
         raise CommandError(str(exc), 3) from None
     try:
@@ -75,3 +81,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         registry.close()
     return 0
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
