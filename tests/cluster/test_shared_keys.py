@@ -140,7 +140,10 @@ def test_keys_added_and_revoked_with_folio_keys_apply_to_every_replica_without_a
 
     code, listed, err = pair.keys(capsys, "list")
     assert code == 0, err
-    assert f"sha256:{digest(A_KEY)[:16]}" in listed and "revoked" in listed
+    states = {line.split()[0]: line.split()[1:] for line in listed.splitlines()[1:]}
+    assert states[f"sha256:{digest(A_KEY)}"] == ["default", "folio", "revoked"]
+    assert states[f"sha256:{digest(B_KEY)}"] == ["default", "bea", "active"]
+    assert states[f"sha256:{digest(OTHER_ORG_KEY)}"] == ["globex", "gina", "active"]
     assert A_KEY not in listed and added not in listed
     code, _, err = pair.keys(capsys, "revoke", "no-such-key")
     assert (code, err.strip()) == (2, "folio: no key no-s… in the registry")

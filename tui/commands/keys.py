@@ -73,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError(f"no key {shown} in the registry", 2)
             print(f"folio keys: revoked {shown}: every replica refuses it within its key refresh (default 2 s)")
         else:
-            print(f"{'digest':<24} {'org':<16} {'user':<16} state")
+            # whole digests (they reveal nothing), so one can be pasted into revoke
+            print(f"{'key':<71} {'org':<16} {'user':<16} state")
             for key_digest, (org, user, revoked) in sorted(registry.keys(revoked=True).items()):
-                print(f"sha256:{key_digest[:16]}… {org:<16} {user:<16} {'revoked' if revoked else 'active'}")
+                print(f"sha256:{key_digest} {org:<16} {user:<16} {'revoked' if revoked else 'active'}")
     except RegistryUnavailable as exc:
         raise CommandError(str(exc), 3) from None
     finally:
