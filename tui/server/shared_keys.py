@@ -28,7 +28,7 @@ class SharedKeys:
     def __init__(self, keyring: Keyring, registry: PgRegistry, *, refresh_s: float):
         self.keyring = keyring
         self.registry = registry
-        self.refresh_s = refresh_s
+        self.refresh_s = max(refresh_s, 0.1)  # bounded: never a busy loop on the registry
 
     def publish(self) -> None:
         """Add this replica's own keys to the registry, then admit the registry's keys."""
