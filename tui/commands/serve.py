@@ -171,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyringError as exc:
         raise CommandError(str(exc), 2) from None
     generated = None
-    # a cluster replica admits the registry's keys too: a key of its own is not needed there
-    if not len(keyring) and not settings.clustered:
+    # a cluster replica admits the registry's keys too: it needs no random key of its own
+    if not len(keyring) and (os.environ.get("FOLIO_API_KEY") or not settings.clustered):
         generated = os.environ.get("FOLIO_API_KEY") or secrets.token_urlsafe(24)
         keyring.add(generated)
 
