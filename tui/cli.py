@@ -1,6 +1,6 @@
 """The ``folio`` command: a thin dispatcher over the modules in :mod:`tui.commands`.
 
-``folio serve|cluster|export|rest|queries|lambdas|lambda …`` run a subcommand; anything else (``folio``,
+``folio serve|cluster|keys|export|rest|queries|lambdas|lambda …`` run a subcommand; anything else (``folio``,
 ``folio --demo``, ``folio data.parquet``) starts the terminal app. Each subcommand lives in its
 own module with ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
 used, so ``folio serve`` never imports Textual and ``folio`` never imports FastAPI.
@@ -22,6 +22,7 @@ from tui.commands import CommandError
 SUBCOMMANDS = {
     "serve": ("tui.commands.serve", "run the query service (Rockset query API)"),
     "cluster": ("tui.commands.cluster", "a local demo cluster: PostgreSQL, SeaweedFS and N serve replicas"),
+    "keys": ("tui.commands.keys", "add, revoke or list a cluster's API keys in its PostgreSQL registry"),
     "export": ("tui.commands.export", "run a query and stream every row into a file"),
     "rest": ("tui.commands.rest", "page through a token-paginated REST endpoint"),
     "queries": ("tui.commands.queries", "list the stored and running queries of a server"),

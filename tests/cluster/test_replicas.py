@@ -45,8 +45,9 @@ pytestmark = pytest.mark.timeout(300)
 
 
 class Replica:
-    def __init__(self, name: str, store: Path, env: dict[str, str], *, flags: bool):
+    def __init__(self, name: str, store: Path, env: dict[str, str], *, flags: bool, api_keys: tuple[str, ...] = (KEY,)):
         self.name = name
+        self.api_keys = api_keys
         self.store = store
         self.env = env
         self.flags = flags  # --registry/--results as flags (else FOLIO_REGISTRY/FOLIO_RESULTS)
@@ -59,7 +60,8 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Replica:
-        cmd = [sys.executable, "-m", "tui", "serve", "--port", str(self.port), "--api-key", KEY]
+        cmd = [sys.executable, "-m", "tui", "serve", "--port", str(self.port)]
+        cmd += [arg for key in self.api_keys for arg in ("--api-key", key)]
         cmd += ["--store", str(self.store), "--log-level", "warning"]
         env = dict(self.env)
         if self.flags:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.server.test_queries import Q, q
-from tui.server.auth import Keyring, KeyringError, digest
+from tui.server.auth import Keyring, KeyringError, Principal, digest
 
 
 @pytest.mark.parametrize("header", [None, "", "ApiKey", "ApiKey wrong", "Bearer test-key-org-a", "test-key-org-a"])
@@ -62,3 +62,13 @@ def test_keyring_sources(tmp_path):
     bad.write_text("only-one-field\n")
     with pytest.raises(KeyringError, match="bad:1"):
         Keyring().load_file(bad)
+
+
+def test_replacing_a_keyrings_keys_admits_exactly_the_new_set():
+    """A cluster replica's refresh from the registry (tui.server.shared_keys)."""
+    keyring = Keyring()
+    keyring.add("old-key", "acme", "alice")
+    keyring.replace({digest("new-key"): Principal("globex", "bob")})
+    assert keyring.authenticate("ApiKey old-key") is None
+    assert keyring.authenticate("ApiKey new-key") == Principal("globex", "bob")
+    assert keyring.entries() == {digest("new-key"): Principal("globex", "bob")}

@@ -44,6 +44,7 @@ def replicas(dsn) -> Iterator[tuple[PgRegistry, PgRegistry]]:
     with a._conn() as conn:
         conn.execute("TRUNCATE queries")
         conn.execute("UPDATE folio_usage SET bytes = 0")
+        conn.execute("TRUNCATE folio_keys")
     yield a, b
     a.close()
     b.close()
@@ -166,3 +167,28 @@ def test_the_exclusive_lock_is_held_by_one_replica_at_a_time(replicas):
 def test_an_unreachable_database_is_registry_unavailable(tmp_path):
     with pytest.raises(RegistryUnavailable):
         PgRegistry(f"postgresql://nobody@/postgres?host={tmp_path}", connect_timeout_s=1)
+
+
+def test_keys_are_shared_as_digests_and_a_revocation_sticks(replicas):
+    a, b = replicas
+    d1, d2 = "1" * 64, "2" * 64
+    assert a.publish_keys({d1: ("acme", "alice")}) == []
+    assert b.keys() == {d1: ("acme", "alice", False)}
+    assert b.revoke_key(d1) is True
+    assert a.keys() == {}
+    # a replica restarted with the revoked key on its command line does not bring it back
+    assert a.publish_keys({d1: ("acme", "alice"), d2: ("globex", "bob")}) == [d1]
+    assert b.keys() == {d2: ("globex", "bob", False)}
+    assert b.keys(revoked=True)[d1] == ("acme", "alice", True)
+    # only an explicit add does
+    a.add_key(d1, "acme", "carol")
+    assert b.keys()[d1] == ("acme", "carol", False)
+    assert a.revoke_key("3" * 64) is False
+    with a._conn() as conn:
+        columns = {
+            row["column_name"]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'folio_keys'"
+            )
+        }
+    assert columns == {"digest", "org", "username", "revoked", "changed_at"}

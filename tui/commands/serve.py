@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyringError as exc:
         raise CommandError(str(exc), 2) from None
     generated = None
-    if not len(keyring):
+    # a cluster replica admits the registry's keys too: it needs no random key of its own
+    if not len(keyring) and (os.environ.get("FOLIO_API_KEY") or not settings.clustered):
         generated = os.environ.get("FOLIO_API_KEY") or secrets.token_urlsafe(24)
         keyring.add(generated)
 
@@ -215,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"folio: this replica's cache in {settings.store_dir}", file=sys.stderr)
     else:
         print(f"folio: results stored in {settings.store_dir}", file=sys.stderr)
+    if settings.clustered and not len(keyring):
+        print("folio: the registry holds no API keys yet: add one with folio keys add KEY", file=sys.stderr)
     if generated:
         shown = generated if generated != os.environ.get("FOLIO_API_KEY") else mask(generated)
         print(f"folio: API key: {shown}", file=sys.stderr)

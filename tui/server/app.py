@@ -6,6 +6,7 @@ mode can run it in-process exactly as ``folio serve`` runs it under uvicorn.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -80,13 +81,23 @@ def create_app(
     close_engine: bool = True,
 ) -> FastAPI:
     service = Service(settings, engine, clock=clock)
+    shared_keys = None
+    if service.store.remote:
+        # a cluster replica admits the registry's keys, its own among them (tui.server.shared_keys)
+        from tui.server.shared_keys import SharedKeys
+
+        shared_keys = SharedKeys(keyring, service.store.pg, refresh_s=settings.keys_refresh_s)  # type: ignore[attr-defined]
+        shared_keys.publish()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await service.start()
+        refresh = asyncio.create_task(shared_keys.refresh_forever(), name="folio-keys") if shared_keys else None
         try:
             yield
         finally:
+            if refresh is not None:
+                refresh.cancel()
             await service.stop()
             if close_engine:
                 engine.close()

@@ -59,6 +59,15 @@ class Keyring:
             raise KeyringError(f"not a SHA-256 hex digest: {hex_digest[:12]}…")
         self._by_digest[hex_digest] = Principal(org, user)
 
+    def entries(self) -> dict[str, Principal]:
+        """digest → principal, a copy."""
+        return dict(self._by_digest)
+
+    def replace(self, entries: dict[str, Principal]) -> None:
+        """Admit exactly ``entries`` from now on (a cluster replica's refresh from the
+        registry). One assignment, so a lookup on another thread sees the old set or the new."""
+        self._by_digest = dict(entries)
+
     def add_spec(self, spec: str) -> None:
         """``key=org:user`` pairs, separated by commas or whitespace (FOLIO_API_KEYS)."""
         for item in re.split(r"[,\s]+", spec.strip()):

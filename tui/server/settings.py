@@ -88,6 +88,9 @@ class ServiceSettings:
     #: a cluster replica that has not renewed a query's lease for this long has stopped: any
     #: replica then fails the query
     lease_s: float = 5.0
+    #: a cluster replica reloads the registry's API keys this often: a key added or revoked on
+    #: one replica is admitted or refused by the others within it
+    keys_refresh_s: float = 2.0
     #: a cluster replica's local cache of result chunks (``store_dir`` holds it)
     local_cache_bytes: int = 2 * 1024 * 1024 * 1024
 

@@ -13,6 +13,9 @@ share:
   (not dead) cannot overwrite that ERROR with a late COMPLETED;
 * the cursor **secret** (one row of ``folio_secrets``), so a cursor from one replica is valid
   on all; the quota **usage** (``folio_usage``), counted across replicas;
+* the **API keys** (``folio_keys``), as SHA-256 digests with their org and user, never the
+  keys: every replica admits the same keys (:mod:`tui.server.shared_keys`); a revoked key keeps
+  its row (``revoked``) so a replica restarted with it on its command line cannot bring it back;
 * **advisory locks** (:meth:`PgRegistry.exclusive`) so the sweeper runs on one replica at a time.
 """
 
@@ -69,6 +72,13 @@ CREATE INDEX IF NOT EXISTS queries_active ON queries (status) WHERE status IN ('
 CREATE TABLE IF NOT EXISTS folio_secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS folio_usage (id INTEGER PRIMARY KEY, bytes BIGINT NOT NULL);
 INSERT INTO folio_usage (id, bytes) VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS folio_keys (
+    digest     TEXT PRIMARY KEY,
+    org        TEXT NOT NULL,
+    username   TEXT NOT NULL,
+    revoked    BOOLEAN NOT NULL DEFAULT false,
+    changed_at DOUBLE PRECISION NOT NULL DEFAULT extract(epoch from clock_timestamp())
+);
 """
 
 _NOW = "extract(epoch from clock_timestamp())"
@@ -312,6 +322,51 @@ class PgRegistry:
             return
         with self._conn() as conn:
             conn.execute("UPDATE folio_usage SET bytes = GREATEST(0, bytes + %s) WHERE id = 1", (nbytes,))
+
+    def publish_keys(self, keys: dict[str, tuple[str, str]]) -> list[str]:
+        """Add the keys a replica was started with (digest → (org, user)), or update their org
+        and user; a revoked key stays revoked. Returns the digests of those that are revoked."""
+        if not keys:
+            return []
+        rows = [(d, org, user) for d, (org, user) in keys.items()]
+        with self._conn() as conn, conn.transaction():
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO folio_keys (digest, org, username) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (digest) DO UPDATE SET org = EXCLUDED.org, username = EXCLUDED.username, "
+                    f"changed_at = {_NOW} WHERE NOT folio_keys.revoked",
+                    rows,
+                )
+            revoked = conn.execute(
+                "SELECT digest FROM folio_keys WHERE revoked AND digest = ANY(%s)", (list(keys),)
+            ).fetchall()
+        return [row["digest"] for row in revoked]
+
+    def add_key(self, digest: str, org: str, user: str) -> None:
+        """Admit a key on every replica (again, if it was revoked)."""
+        with self._conn() as conn:
+            conn.execute(
+                "INSERT INTO folio_keys (digest, org, username) VALUES (%s, %s, %s) "
+                "ON CONFLICT (digest) DO UPDATE SET org = EXCLUDED.org, username = EXCLUDED.username, "
+                f"revoked = false, changed_at = {_NOW}",
+                (digest, org, user),
+            )
+
+    def revoke_key(self, digest: str) -> bool:
+        """Stop admitting a key on every replica; False if the registry never had it."""
+        with self._conn() as conn:
+            row = conn.execute(
+                f"UPDATE folio_keys SET revoked = true, changed_at = {_NOW} WHERE digest = %s RETURNING digest",
+                (digest,),
+            ).fetchone()
+        return row is not None
+
+    def keys(self, *, revoked: bool = False) -> dict[str, tuple[str, str, bool]]:
+        """digest → (org, user, revoked): the admitted keys, and the revoked ones if asked."""
+        where = "" if revoked else "WHERE NOT revoked"
+        with self._conn() as conn:
+            rows = conn.execute(f"SELECT digest, org, username, revoked FROM folio_keys {where}").fetchall()
+        return {row["digest"]: (row["org"], row["username"], row["revoked"]) for row in rows}
 
     @contextlib.contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
