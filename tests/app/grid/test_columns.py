@@ -67,7 +67,12 @@ def test_saved_by_name_and_restored_onto_the_same_columns():
 
 
 def test_restoring_onto_changed_columns_or_garbage_never_fails():
-    state = {"order": ["gone", "kind", "id"], "hidden": ["kind", 3], "widths": {"id": "wide", "kind": 999}, "frozen": 40}
+    state = {
+        "order": ["gone", "kind", "id"],
+        "hidden": ["kind", 3],
+        "widths": {"id": "wide", "kind": 999},
+        "frozen": 40,
+    }
     layout = ColumnLayout.from_state(NAMES, state)
     assert layout.order == [2, 0, 1, 3]
     assert layout.hidden == {2}

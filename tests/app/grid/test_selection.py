@@ -18,9 +18,7 @@ def test_range_between_any_two_corners():
 
 
 def test_tsv_is_one_line_per_row_with_a_header():
-    assert format_table(NAMES, ROWS) == (
-        'id\tnote\n1\tplain\n2\ttab here, "quoted", a|pipe newline\n\t{"a":[1,2]}\n'
-    )
+    assert format_table(NAMES, ROWS) == ('id\tnote\n1\tplain\n2\ttab here, "quoted", a|pipe newline\n\t{"a":[1,2]}\n')
 
 
 def test_csv_quotes_what_needs_it():

@@ -9,9 +9,7 @@ cache bound, never on the size of the result.
 
 from __future__ import annotations
 
-import textwrap
 import time
-from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
@@ -24,11 +22,9 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui.app.clock import Clock, Monotonic, system_clock
 from tui.app.grid.cells import (
-    COPY_LIMIT,
     cell_text,
     column_widths,
     fit,
@@ -37,8 +33,10 @@ from tui.app.grid.cells import (
     is_numeric_type,
     safe_text,
 )
+from tui.app.grid.clipboard import copy_or_refuse
 from tui.app.grid.column_actions import COLUMN_BINDINGS, ColumnActions
 from tui.app.grid.columns import ColumnLayout, row_number_digits
+from tui.app.grid.linetext import crop_cells, wrap_lines
 from tui.app.grid.pages import PageCache, RowPage, RowSource
 from tui.app.grid.selection_actions import SELECTION_BINDINGS, SelectionActions
 from tui.app.messages import ExportRequested, GridProblem, GridRecovered, PageFailed, PageLoaded
@@ -565,7 +563,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
 
     def _hint_line(self, y: int, width: int, base: Style) -> Strip:
         # the hint may be a server's error message: several lines, shown as they are
-        lines = _wrap(safe_text(self.hint), max(10, width - 4))
+        lines = wrap_lines(safe_text(self.hint), max(10, width - 4))
         if 1 <= y <= len(lines):
             return self._text_line(f"  {lines[y - 1]}", width, base + self._style("hint"))
         return Strip.blank(width, base)
@@ -636,7 +634,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
             if start >= right:
                 break
             if start < left or end > right:
-                text = _crop(text, max(0, left - start), min(end, right) - start)
+                text = crop_cells(text, max(0, left - start), min(end, right) - start)
             segments.append(Segment(text, style))
             used += cell_len(text)
         if used < width:
@@ -788,36 +786,3 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
     def action_export(self) -> None:
         if self.has_result:
             self.post_message(ExportRequested(self.key))
-
-
-def copy_or_refuse(widget: Widget, text: str) -> bool:
-    """Put ``text`` on the terminal's clipboard, or say it is too large for it."""
-    if len(text) > COPY_LIMIT:
-        widget.notify(
-            f"Too large to copy: {len(text):,} characters (the terminal's clipboard takes up to "
-            f"{COPY_LIMIT:,}). e exports the result to a file.",
-            title="Not copied",
-            severity="warning",
-            timeout=6,
-        )
-        return False
-    widget.app.copy_to_clipboard(text)
-    return True
-
-
-def _crop(text: str, start: int, end: int) -> str:
-    """Cells ``start`` .. ``end`` of ``text``."""
-    if text.isascii():
-        return text[start:end]
-    # wide characters: cut by cells (Strip.crop pads a split wide character with a space)
-    return "".join(segment.text for segment in Strip([Segment(text)]).crop(start, end))
-
-
-@lru_cache(maxsize=8)
-def _wrap(text: str, width: int) -> list[str]:
-    """Lines of ``text`` no wider than ``width``; short lines (a caret under an error) kept as
-    they are."""
-    lines: list[str] = []
-    for line in text.split("\n"):
-        lines.extend(textwrap.wrap(line, width, subsequent_indent="  ") if cell_len(line) > width else [line])
-    return lines

@@ -92,7 +92,7 @@ class SelectionActions:
         return names, rows
 
     def copy_selection(self, fmt: str = "TSV") -> None:
-        from tui.app.grid.grid import copy_or_refuse
+        from tui.app.grid.clipboard import copy_or_refuse
 
         table = self.selected_table()
         if table is None:
@@ -117,7 +117,7 @@ class SelectionActions:
 
     def action_copy_column(self) -> None:
         """The current column's values in the rows on screen, one per line (no header)."""
-        from tui.app.grid.grid import copy_or_refuse
+        from tui.app.grid.clipboard import copy_or_refuse
         from tui.app.grid.selection import value_text
 
         if not self._shown or not self.row_count:  # type: ignore[attr-defined]
@@ -131,4 +131,5 @@ class SelectionActions:
                 return self._missing()  # type: ignore[attr-defined]
             values.append(value_text(data.get(name)).replace("\n", " "))
         if copy_or_refuse(self, "\n".join(values) + "\n"):  # type: ignore[arg-type]
-            self.notify(f"Copied {len(values):,} values of {name} (rows {first + 1:,}-{end:,})", timeout=2, markup=False)  # type: ignore[attr-defined]
+            shown = f"Copied {len(values):,} values of {name} (rows {first + 1:,}-{end:,})"
+            self.notify(shown, timeout=2, markup=False)  # type: ignore[attr-defined]
