@@ -182,3 +182,38 @@ async def test_the_row_number_column_does_not_shift_when_a_query_completes():
         # the same header, column for column: nothing moved right or left
         assert after == before
         assert [i for i, ch in enumerate(after) if ch != " "] == [i for i, ch in enumerate(before) if ch != " "]
+
+
+async def test_export_what_i_see_writes_the_shown_columns_in_their_order(service, make_app, tmp_path):
+    target = tmp_path / "seen.csv"
+    async with service.client() as client:
+        app = make_app(client, export_dir=tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, SQL)
+            app.grid.focus()
+            await pilot.press("right", "minus", "L")  # label hidden, then doubled after bucket
+            await settle(pilot)
+            assert names(app) == ["i", "bucket", "doubled"]
+            await pilot.press("e")
+            await pilot.pause()
+            box = app.screen.query_one("#export-shown")
+            assert box.value and "3 shown columns of 4" in str(box.label)
+            app.screen.query_one("#export-path").value = str(target)
+            await pilot.press("enter")
+            await until(pilot, lambda: target.exists(), timeout=60)
+            await settle(pilot)
+    lines = target.read_text().splitlines()
+    assert lines[0].replace('"', "") == "i,bucket,doubled" and len(lines) == 301
+    assert lines[5].replace('"', "") == "4,1,8"
+
+
+async def test_export_offers_no_choice_when_every_column_is_shown(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, SQL)
+            app.grid.focus()
+            await pilot.press("e")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "ExportScreen"
+            assert not app.screen.query("#export-shown")

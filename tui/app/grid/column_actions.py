@@ -6,6 +6,7 @@ when the result is shown again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
@@ -45,6 +46,12 @@ class ColumnActions:
     @property
     def column_names(self) -> list[str]:
         return [name for name, _ in self.columns]
+
+    def shown_for_export(self) -> tuple[list[str] | None, int]:
+        """The shown columns' names in their order, if they are not all columns in the
+        result's order (then an export can write just what is seen), and how many there are."""
+        shown = [self.columns[i][0] for i in self.column_layout.shown() if i < len(self.columns)]
+        return (None if shown == self.column_names else shown), len(self.columns)
 
     # --- saved per result
 
@@ -145,3 +152,19 @@ class ColumnActions:
             f"{frozen} column{'s' if frozen != 1 else ''} stay in view", timeout=2
         )
         self._layout_changed()
+
+
+def column_commands(grid: Any) -> list[tuple[str, str, Callable[[], Any]]]:
+    """The column and copy keys as command palette entries: (title, help, callback)."""
+    return [
+        ("Go to column", "Jump to a column by name (fuzzy); a hidden one is shown again", grid.action_jump_column),
+        ("Hide column", "Hide the current column (+ shows all)", grid.action_hide_column),
+        ("Show all columns", "Show the hidden columns again", grid.action_show_columns),
+        ("Narrow column", "Make the current column narrower", lambda: grid.action_resize_column(-1)),
+        ("Widen column", "Make the current column wider", lambda: grid.action_resize_column(1)),
+        ("Move column left", "Swap the current column with the one on its left", lambda: grid.action_move_column(-1)),
+        ("Move column right", "Swap the current column with the one on its right", lambda: grid.action_move_column(1)),
+        ("Freeze columns", "Keep the columns up to the current one in view", grid.action_freeze),
+        ("Copy selection as…", "Copy the selected cells as TSV, CSV or Markdown", grid.action_copy_as),
+        ("Copy column", "Copy the current column's values on screen", grid.action_copy_column),
+    ]
