@@ -34,6 +34,7 @@ def test_arranged_columns_with_two_frozen_scrolled_across(snap_compare, tmp_path
         await pilot.press("H", "H", "H", "H")  # note moved next to event_id
         await pilot.press("z")  # event_id and note stay in view
         await on_column(pilot, "session")  # scrolls across
+        pilot.app.clear_notifications()
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -45,7 +46,9 @@ def test_column_picker(snap_compare, tmp_path, fake_clock):
     async def run_before(pilot):
         await run_and_wait(pilot)
         await on_column(pilot, "amount")
-        await pilot.press("minus", "g", "m")
+        await pilot.press("minus")
+        pilot.app.clear_notifications()
+        await pilot.press("g", "m")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
