@@ -217,3 +217,33 @@ async def test_export_offers_no_choice_when_every_column_is_shown(service, make_
             await pilot.pause()
             assert type(app.screen).__name__ == "ExportScreen"
             assert not app.screen.query("#export-shown")
+
+
+LATE_SQL = (
+    "SELECT range AS i, CASE WHEN range = 9999 THEN 'a much longer value, at the very end' ELSE 'x' END AS s "
+    "FROM range(10000)"
+)
+
+
+async def test_columns_are_as_wide_as_the_longest_value_of_the_whole_result(service, make_app):
+    async with service.client() as client:
+        # the service measured every value it stored: the widths come with each page
+        result = await client.run(LATE_SQL, initial_docs=10)
+        page = await client.page(result.query_id, offset=20, docs=10)
+        assert result.column_widths == page.column_widths == (4, 36)
+
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await run_sql(pilot, LATE_SQL)
+            grid = app.grid
+            await until(pilot, lambda: grid.total == 10_000)
+            # sized before the last page was ever fetched, and it does not change on the way
+            assert grid.column_width(1) == 36
+            assert grid.cache.row(9_999) is None
+            before = header(app)
+            grid.focus()
+            await pilot.press("end")
+            await until(pilot, lambda: grid.cache.row(9_999) is not None)
+            await settle(pilot)
+            assert header(app) == before
+            assert "a much longer value, at the very end" in grid_text(app)

@@ -457,7 +457,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         if page.rows:
             # Columns widen (never narrow) as pages with longer values arrive: a value cut
             # because only the first page was measured would be silently misleading.
-            sample = column_widths(self.columns, page.rows[:200])
+            sample = column_widths(self.columns, page.rows[:200], whole=page.column_widths)
             self._widths = [max(old, new) for old, new in zip(self._widths, sample, strict=True)]
         if page.total is not None:
             self.total = page.total
