@@ -30,6 +30,11 @@ def text_width(column: pa.Array | pa.ChunkedArray) -> int:
         elif pa.types.is_boolean(kind):
             # true / false, as the app writes them
             return 5 if column.null_count < len(column) else UNKNOWN
+        elif pa.types.is_integer(kind) or pa.types.is_temporal(kind) or pa.types.is_decimal(kind):
+            # the longest text of these is that of the smallest or the largest value (same
+            # digits after the point): two values cast, not every one
+            extremes = pc.min_max(column)
+            text = pc.cast(pa.array([extremes["min"].as_py(), extremes["max"].as_py()], kind), pa.string())
         else:
             text = pc.cast(column, pa.string())
         longest = pc.max(pc.utf8_length(text)).as_py()
