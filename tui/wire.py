@@ -193,6 +193,8 @@ class QueryResponse(_Open):
     results: list[dict[str, Any]] | None = None
     results_total_doc_count: int | None = None
     column_fields: list[ColumnField] | None = None
+    #: folio: each column's longest value as text over the whole result (0: not measured)
+    column_widths: list[int] | None = None
     collections: list[str] | None = None
     stats: ResponseStats | None = None
     pagination: PaginationInfo | None = None
@@ -211,6 +213,8 @@ class PageResponse(_Open):
     pagination: PaginationInfo | None = None
     status: QueryStatus | None = None
     column_fields: list[ColumnField] | None = None
+    #: folio: each column's longest value as text over the result so far (0: not measured)
+    column_widths: list[int] | None = None
 
 
 class QueryPaginationInfo(_Open):

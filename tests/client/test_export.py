@@ -158,3 +158,23 @@ async def test_an_unwritable_target_is_an_export_error(stored, tmp_path):
     client, query_id = stored
     with pytest.raises(ExportError, match="cannot write"):
         await export_query(client, query_id, tmp_path / "missing-dir" / "out.csv", ExportFormat.CSV)
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.CSV, ExportFormat.JSONL, ExportFormat.PARQUET])
+async def test_only_the_given_columns_in_their_order(stored, tmp_path, fmt):
+    """The app's "export what I see": the shown columns, in the order they are shown."""
+    client, query_id = stored
+    path = tmp_path / f"out.{fmt.value}"
+    stats = await export_query(client, query_id, path, fmt, docs=5_000, columns=["s", "i"])
+    assert stats.rows == N
+    if fmt is ExportFormat.CSV:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["s", "i"] and rows[8] == ["row 7", "7"]
+    elif fmt is ExportFormat.JSONL:
+        lines = path.read_text().splitlines()
+        assert list(json.loads(lines[7]).items()) == [("s", "row 7"), ("i", 7)]
+    else:
+        table = pq.read_table(path)
+        assert table.column_names == ["s", "i"]
+        assert table.slice(7, 1).to_pylist() == [{"s": "row 7", "i": 7}]

@@ -684,12 +684,12 @@ class FolioApp(ExploreActions, LambdaActions):
 
         def chosen(choice) -> None:  # type: ignore[no-untyped-def]
             if choice is not None:
-                self.export_result(message.key, choice.path, choice.format)
+                self.export_result(message.key, choice.path, choice.format, choice.columns)
 
-        self.push_screen(ExportScreen(default, rows), chosen)
+        self.push_screen(ExportScreen(default, rows, *self.grid.shown_for_export()), chosen)
 
     @work(exclusive=True, group="export", exit_on_error=False)
-    async def export_result(self, query_id: str, path: Path, fmt: str) -> None:
+    async def export_result(self, query_id: str, path: Path, fmt: str, columns: list[str] | None = None) -> None:
         from tui.client.export import export_query
         from tui.client.writers import ExportFormat
 
@@ -697,7 +697,8 @@ class FolioApp(ExploreActions, LambdaActions):
             self.post_message(ExportProgress(rows, total))
 
         try:
-            stats = await export_query(self.source, query_id, path, ExportFormat(fmt), progress=progress)  # type: ignore[arg-type]
+            source: Any = self.source
+            stats = await export_query(source, query_id, path, ExportFormat(fmt), progress=progress, columns=columns)
         except Exception as error:
             self.post_message(ExportFailed(error))
         else:

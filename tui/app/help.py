@@ -29,11 +29,23 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("↑ ↓  PgUp PgDn", "move by row / by screen"),
             ("Home  End", "first / last row: one page fetched, none in between"),
-            ("← →", "across columns; the first column stays in view"),
+            ("← →", "across columns; the frozen columns (the first, or z) stay in view"),
             ("ctrl+g", "go to row N"),
             ("enter  v", "the row / the cell in full (JSON)"),
             ("c  y", "copy the cell / the row as JSON (OSC 52, works over SSH)"),
-            ("e", "export the whole result: CSV, JSON Lines, Parquet"),
+            ("e", "export the view: CSV, JSON Lines, Parquet (all columns, or the shown ones)"),
+        ],
+    ),
+    (
+        "Columns (saved per result, restored when it is re-opened)",
+        [
+            ("g", "go to a column by name (fuzzy); picking a hidden one shows it"),
+            ("-  +", "hide the current column / show all hidden ones"),
+            ("<  >", "the current column narrower / wider"),
+            ("H  L", "move the current column left / right"),
+            ("z", "freeze the columns up to the current one (again: only the first)"),
+            ("shift+arrows", "select a range of cells; c copies it as TSV"),
+            ("C  Y", "copy the selection as TSV, CSV or Markdown / the column's values on screen"),
         ],
     ),
     (

@@ -84,6 +84,7 @@ def to_row_page(page: PageLike) -> RowPage:
         total=page.total,
         running=status_name(page.status) in RUNNING_STATES,
         elapsed_ms=getattr(page, "elapsed_ms", None),
+        column_widths=list(getattr(page, "column_widths", None) or []) or None,
     )
 
 

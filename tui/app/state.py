@@ -1,5 +1,5 @@
 """What the app remembers between runs: the editor buffer, the history of run queries, and the
-last value typed for each ``:name`` parameter.
+last value typed for each ``:name`` parameter, and how the user arranged each result's columns.
 
 Plain files in a user state directory (``$FOLIO_STATE_DIR``, else ``$XDG_STATE_HOME/folio``,
 else ``~/.local/state/folio``); tests pass their own directory. Writes are atomic (temporary
@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 HISTORY_LIMIT = 500
+#: results whose column layout is remembered (the most recently changed ones)
+COLUMNS_LIMIT = 200
 
 
 def default_state_dir() -> Path:
@@ -95,3 +97,27 @@ class UserState:
 
     def save_parameters(self, values: dict[str, str]) -> bool:
         return self._write("parameters.json", json.dumps(values, indent=1, sort_keys=True))
+
+    # --- column layouts (hidden, order, widths, frozen) by result key, newest last
+
+    def load_columns(self, key: str) -> dict | None:
+        entry = self._columns().get(key)
+        return entry if isinstance(entry, dict) else None
+
+    def save_columns(self, key: str, layout: dict | None) -> bool:
+        """Remember ``layout`` for result ``key`` (``None`` forgets it); the newest
+        :data:`COLUMNS_LIMIT` results are kept."""
+        layouts = self._columns()
+        layouts.pop(key, None)
+        if layout is not None:
+            layouts[key] = layout
+        kept = dict(list(layouts.items())[-COLUMNS_LIMIT:])
+        return self._write("columns.json", json.dumps(kept, indent=1))
+
+    def _columns(self) -> dict:
+        raw = self._read("columns.json")
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}

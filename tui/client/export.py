@@ -88,11 +88,13 @@ async def export_query(
     *,
     docs: int | None = None,
     progress: Progress | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ExportStats:
     """Write every row of query ``query_id`` to ``path`` in ``fmt``; the query may still be running.
 
     ``progress(rows_written, total)`` is called after each page (``total`` is ``None`` while the
-    query runs). Raises a :class:`~tui.client.errors.FolioError` on any failure, leaving no file.
+    query runs). ``columns`` writes only those columns, in that order (the app's "what I see").
+    Raises a :class:`~tui.client.errors.FolioError` on any failure, leaving no file.
     """
     target = Path(path)
     started = time.perf_counter()
@@ -100,6 +102,8 @@ async def export_query(
         with output_stream(target) as raw:
             stream = _Counted(raw)
             writer = _Guarded(open_writer(fmt, stream), target)  # type: ignore[arg-type]
+            if columns is not None:
+                writer = _Projected(writer, list(columns))  # type: ignore[assignment]
             try:
                 rows, arrow = await _copy(client, query_id, fmt, writer, docs, progress)
             finally:
@@ -172,6 +176,27 @@ async def _prefetched(pages: AsyncIterator[_T]) -> AsyncIterator[_T]:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class _Projected:
+    """A writer that keeps only ``columns``, in their order, of every page it is given."""
+
+    def __init__(self, writer: Any, columns: list[str]):
+        self._writer = writer
+        self._columns = columns
+
+    @property
+    def rows_written(self) -> int:
+        return self._writer.rows_written
+
+    def write_arrow(self, table: Any) -> None:
+        self._writer.write_arrow(table.select(self._columns))
+
+    def write_rows(self, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> None:
+        self._writer.write_rows([{name: row.get(name) for name in self._columns} for row in rows], self._columns)
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 class _Guarded:

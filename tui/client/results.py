@@ -49,6 +49,9 @@ class Page:
     next_offset: int | None = None
     start_cursor: str | None = None
     elapsed_ms: float = 0.0
+    #: folio: each column's longest value as text over the result (0: not measured); ``None``
+    #: from a server that does not say
+    column_widths: tuple[int, ...] | None = None
 
     @property
     def count(self) -> int:
@@ -88,6 +91,7 @@ class Page:
             next_offset=next_offset,
             start_cursor=pagination.start_cursor if pagination else None,
             elapsed_ms=elapsed_ms,
+            column_widths=tuple(body.column_widths) if body.column_widths else None,
         )
 
 
@@ -114,6 +118,8 @@ class QueryResult:
     elapsed_ms: float = 0.0
     paginated: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: as :attr:`Page.column_widths`
+    column_widths: tuple[int, ...] | None = None
 
     @property
     def count(self) -> int:
@@ -158,6 +164,7 @@ class QueryResult:
             elapsed_ms=float(server_ms) if server_ms is not None else elapsed_ms,
             paginated=pagination is not None,
             warnings=tuple(body.warnings or ()),
+            column_widths=tuple(body.column_widths) if body.column_widths else None,
         )
 
 

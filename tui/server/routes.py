@@ -297,6 +297,7 @@ async def _completed(
         "stats": {"elapsed_time_ms": record.elapsed_ms or 0, "throttled_time_micros": 0},
         **extra,
     }
+    _add_column_widths(body, service, record)
     if initial is not None:
         body["pagination"] = _pagination(request, service, record, page, max(initial, 1))
         if not page.count:
@@ -435,7 +436,24 @@ def page_response(request: Request, service: Service, record: QueryRecord, page:
     }
     if page.total is None:
         del body["results_total_doc_count"]  # unknown while running: absent, not null
+    _add_column_widths(body, service, record)
     return _json_with_rows(page.documents_json(), body)
+
+
+def _add_column_widths(body: dict[str, Any], service: Service, record: QueryRecord) -> None:
+    """folio's extension ``column_widths``: the longest value of each column as text over the
+    whole result (so far, while it runs; 0 where not measured), so a client can size columns
+    once (see tui.store.widths). Absent when not known."""
+    live = service.runner.live(record.query_id)
+    if live is not None and live.index is not None:
+        index = live.index
+    elif record.status is QueryStatus.COMPLETED:
+        index = service.store.index(record)
+    else:
+        index = None
+    if index is not None and index.widths:
+        with index.lock:
+            body["column_widths"] = list(index.widths)
 
 
 def _arrow_page(page: PageSlice) -> Response:

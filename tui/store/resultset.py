@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tui.store.widths import batch_widths, widest
+
 INDEX_FILE = "index.json"
 CHUNK_ROWS = 8192
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -46,6 +48,9 @@ class ResultIndex:
     schema: pa.Schema
     chunks: list[Chunk] = field(default_factory=list)
     complete: bool = False
+    #: the longest value of each column as text, over the chunks written so far
+    #: (:mod:`tui.store.widths`); empty for an index written before folio measured them
+    widths: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -70,13 +75,17 @@ class ResultIndex:
             "bytes": self.nbytes,
             "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode(),
             "chunks": [[c.start, c.rows, c.nbytes, c.name] for c in self.chunks],
+            "widths": list(self.widths),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> ResultIndex:
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
         chunks = [Chunk(int(s), int(r), int(b), str(n)) for s, r, b, n in data["chunks"]]
-        return cls(schema=schema, chunks=chunks, complete=True)
+        widths = data.get("widths")
+        if not (isinstance(widths, list) and len(widths) == len(schema) and all(isinstance(w, int) for w in widths)):
+            widths = []
+        return cls(schema=schema, chunks=chunks, complete=True, widths=widths)
 
 
 class QuotaExceeded(Exception):
@@ -181,8 +190,10 @@ class ResultWriter:
         if self._account:
             self._account(nbytes)
         chunk = Chunk(self._written_rows, batch.num_rows, nbytes, name)
+        widths = batch_widths(batch)
         with self.index.lock:
             self.index.chunks.append(chunk)
+            self.index.widths = widest(self.index.widths, widths)
         self._written_rows += batch.num_rows
         if self._on_chunk:
             self._on_chunk()

@@ -176,10 +176,12 @@ def column_widths(
     sample: Iterable[dict[str, Any]],
     *,
     max_width: int = MAX_WIDTH,
+    whole: Sequence[int] | None = None,
 ) -> list[int]:
-    """One width per column from its name, its type and the values of ``sample`` rows.
-
-    Decided once per result (from the first page) so columns do not jump while scrolling.
+    """One width per column from its name, its type, the values of ``sample`` rows and, when
+    the service measured them, ``whole``: each column's longest value over the whole result
+    (0 where it did not), so no value that would fit is cut and columns do not jump while
+    scrolling.
     """
     widths = [
         max(MIN_WIDTH, cell_len(cell_text(name)), cell_len(cell_text(type_)), type_width(type_))
@@ -190,6 +192,8 @@ def column_widths(
         for i, name in enumerate(names):
             if name in row:
                 widths[i] = max(widths[i], cell_len(cell_text(row[name])))
+    if whole is not None and len(whole) == len(widths):
+        widths = [max(width, measured) for width, measured in zip(widths, whole, strict=True)]
     return [min(width, max(max_width, MIN_WIDTH)) for width in widths]
 
 

@@ -78,7 +78,7 @@ class DetailScreen(ModalScreen[None]):
         self.dismiss(result)
 
     def action_copy(self) -> None:
-        from tui.app.grid.grid import copy_or_refuse
+        from tui.app.grid.clipboard import copy_or_refuse
 
         if copy_or_refuse(self, copy_text(self.value)):
             self.notify("Copied", timeout=2)

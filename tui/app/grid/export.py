@@ -1,4 +1,4 @@
-"""`e`: where and how to export the whole result."""
+"""`e`: where and how to export the view on screen: all its columns, or the shown ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 FORMATS = (("CSV", "csv"), ("JSON Lines", "jsonl"), ("Parquet", "parquet"))
 _SUFFIX = {
@@ -26,6 +26,8 @@ _SUFFIX = {
 class ExportChoice:
     path: Path
     format: str
+    #: only these columns, in this order (what the grid shows); ``None`` for all of them
+    columns: list[str] | None = None
 
 
 def format_for(path: str, chosen: str) -> str:
@@ -36,10 +38,13 @@ def format_for(path: str, chosen: str) -> str:
 class ExportScreen(ModalScreen[ExportChoice | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default_path: str, rows: str) -> None:
+    def __init__(self, default_path: str, rows: str, shown: list[str] | None = None, count: int = 0) -> None:
         super().__init__()
         self.default_path = default_path
         self.rows = rows
+        #: the grid's shown columns in their order, when they differ from all ``count`` columns
+        self.shown = shown
+        self.count = count
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog", classes="dialog") as dialog:
@@ -50,6 +55,9 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
             yield Select(FORMATS, value=format_for(self.default_path, "csv"), allow_blank=False, id="export-format")
             yield Label("File")
             yield Input(self.default_path, id="export-path")
+            if self.shown is not None:
+                label = f"Only the {len(self.shown)} shown columns of {self.count}, in their order"
+                yield Checkbox(label, value=True, id="export-shown")
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-go")
                 yield Button("Cancel", id="export-cancel")
@@ -72,7 +80,8 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
             self.notify("Type a file name.", severity="warning", timeout=2)
             return None
         chosen = str(self.query_one("#export-format", Select).value)
-        return ExportChoice(Path(text).expanduser(), format_for(text, chosen))
+        shown = self.shown if self.shown is not None and self.query_one("#export-shown", Checkbox).value else None
+        return ExportChoice(Path(text).expanduser(), format_for(text, chosen), shown)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         choice = self._choice()

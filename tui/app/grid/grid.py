@@ -9,9 +9,7 @@ cache bound, never on the size of the result.
 
 from __future__ import annotations
 
-import textwrap
 import time
-from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
@@ -24,11 +22,9 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui.app.clock import Clock, Monotonic, system_clock
 from tui.app.grid.cells import (
-    COPY_LIMIT,
     cell_text,
     column_widths,
     fit,
@@ -37,7 +33,12 @@ from tui.app.grid.cells import (
     is_numeric_type,
     safe_text,
 )
+from tui.app.grid.clipboard import copy_or_refuse
+from tui.app.grid.column_actions import COLUMN_BINDINGS, ColumnActions
+from tui.app.grid.columns import ColumnLayout, row_number_digits
+from tui.app.grid.linetext import crop_cells, wrap_lines
 from tui.app.grid.pages import PageCache, RowPage, RowSource
+from tui.app.grid.selection_actions import SELECTION_BINDINGS, SelectionActions
 from tui.app.messages import ExportRequested, GridProblem, GridRecovered, PageFailed, PageLoaded
 from tui.app.problems import describe
 
@@ -70,7 +71,7 @@ def _seconds(delay: float) -> str:
     return f"{delay:g} s"
 
 
-class ResultsGrid(ScrollView, can_focus=True):
+class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
     """Rows of one result set, fetched page by page as they come into view."""
 
     HEADER_HEIGHT = 2
@@ -83,6 +84,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         "results-grid--placeholder",
         "results-grid--cursor",
         "results-grid--cursor-row",
+        "results-grid--selection",
         "results-grid--hint",
     }
 
@@ -94,6 +96,7 @@ class ResultsGrid(ScrollView, can_focus=True):
     ResultsGrid > .results-grid--placeholder { color: $text-disabled; }
     ResultsGrid > .results-grid--hint { color: $text-muted; }
     ResultsGrid > .results-grid--cursor-row { background: $boost; }
+    ResultsGrid > .results-grid--selection { background: $primary 40%; }
     ResultsGrid > .results-grid--cursor { background: $block-cursor-blurred-background; text-style: reverse; }
     ResultsGrid:focus > .results-grid--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
@@ -115,6 +118,8 @@ class ResultsGrid(ScrollView, can_focus=True):
         Binding("c", "copy_cell", "Copy cell"),
         Binding("y", "copy_row", "Copy row"),
         Binding("e", "export", "Export"),
+        *COLUMN_BINDINGS,
+        *SELECTION_BINDINGS,
     ]
 
     cursor_row: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -161,6 +166,10 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._styles_memo: dict[str, Style] = {}
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._gutter = 3
+        #: the user's arrangement of the columns, and the shown ones' schema indexes in order
+        self.column_layout = ColumnLayout(0)
+        self._shown: list[int] = []
+        self._frozen = 0
         self._fixed_width = 0
         self._offsets: list[int] = []
         self._scroll_width = 0
@@ -195,6 +204,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.page_problem = None
         self.cursor_row = 0
         self.cursor_col = 0
+        self._gutter = 0
         self._set_widths([])
         self.hint = "waiting for the first rows…"
         self.scroll_to(0, 0, animate=False)
@@ -218,7 +228,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         self._retry_at.clear()
         self._failures.clear()
         self.page_problem = None
-        self.cursor_row = self.cursor_col = 0
+        self.cursor_row = self.cursor_col = self._gutter = 0
         if hint is not None:
             self.hint = hint
         self._set_widths([])
@@ -269,15 +279,20 @@ class ResultsGrid(ScrollView, can_focus=True):
     def _set_widths(self, sample: list[dict[str, Any]]) -> None:
         self._widths = column_widths(self.columns, sample)
         self._numeric = [is_numeric_type(type_) for _, type_ in self.columns]
+        self.load_layout()
 
     def _relayout(self) -> None:
         rows = self.row_count
-        gutter = len(str(max(rows, 1))) + 2
-        cells = [width + 2 for width in self._widths]
+        # sized once from the largest row number it can show: never narrower, so no column
+        # shifts when a running query completes
+        gutter = row_number_digits(self.total, self.known_rows, self._gutter - 2) + 2
+        self._shown = [i for i in self.column_layout.shown() if i < len(self._widths)]
+        self._frozen = min(self.column_layout.frozen_count(), len(self._shown))
+        cells = [self.column_width(i) + 2 for i in self._shown]
         self._gutter = gutter
-        self._fixed_width = gutter + (cells[0] if cells else 0)
+        self._fixed_width = gutter + sum(cells[: self._frozen])
         offsets, x = [0], 0
-        for width in cells[1:]:
+        for width in cells[self._frozen :]:
             x += width
             offsets.append(x)
         self._offsets = offsets  # offsets[i] = start of column i + 1 in the scrolling part
@@ -442,7 +457,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         if page.rows:
             # Columns widen (never narrow) as pages with longer values arrive: a value cut
             # because only the first page was measured would be silently misleading.
-            sample = column_widths(self.columns, page.rows[:200])
+            sample = column_widths(self.columns, page.rows[:200], whole=page.column_widths)
             self._widths = [max(old, new) for old, new in zip(self._widths, sample, strict=True)]
         if page.total is not None:
             self.total = page.total
@@ -548,7 +563,7 @@ class ResultsGrid(ScrollView, can_focus=True):
 
     def _hint_line(self, y: int, width: int, base: Style) -> Strip:
         # the hint may be a server's error message: several lines, shown as they are
-        lines = _wrap(safe_text(self.hint), max(10, width - 4))
+        lines = wrap_lines(safe_text(self.hint), max(10, width - 4))
         if 1 <= y <= len(lines):
             return self._text_line(f"  {lines[y - 1]}", width, base + self._style("hint"))
         return Strip.blank(width, base)
@@ -557,10 +572,11 @@ class ResultsGrid(ScrollView, can_focus=True):
         style = base + self._style("header" if y == 0 else "type")
         cursor = style + self._style("cursor")
         cells: list[tuple[str, Style]] = []
-        for i, (name, type_) in enumerate(self.columns):
-            text = cell_text(name if y == 0 else type_.lower())
+        for i in self._shown:
+            name, type_ = self.columns[i]
+            text, w = cell_text(name if y == 0 else type_.lower()), self.column_width(i)
             cell_style = cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
-            aligned = fit_right(text, self._widths[i]) if self._numeric[i] else fit(text, self._widths[i])
+            aligned = fit_right(text, w) if self._numeric[i] else fit(text, w)
             cells.append((f" {aligned} ", cell_style))
         gutter = (fit_right("#" if y == 0 else "", self._gutter - 1) + " ", base + self._style("gutter"))
         return self._line(gutter, cells, width, base, int(self.scroll_offset.x))
@@ -574,9 +590,10 @@ class ResultsGrid(ScrollView, can_focus=True):
         placeholder = row_style + self._style("placeholder")
         null = row_style + self._style("null")
         cursor = row_style + self._style("cursor")
+        selected = row_style + self._style("selection")
         cells: list[tuple[str, Style]] = []
-        for i, (name, _) in enumerate(self.columns):
-            w = self._widths[i]
+        for i in self._shown:
+            name, w = self.columns[i][0], self.column_width(i)
             if data is None:
                 text, style = fit("·" * min(3, w), w), placeholder
             else:
@@ -586,6 +603,8 @@ class ResultsGrid(ScrollView, can_focus=True):
                 text = fit_right(text, w) if self._numeric[i] and value is not None else fit(text, w)
             if i == cursor_col:
                 style = cursor
+            elif self.in_selection(row, i):
+                style = selected
             cells.append((f" {text} ", style))
         return self._line(gutter, cells, width, base, scroll_x)
 
@@ -597,16 +616,17 @@ class ResultsGrid(ScrollView, can_focus=True):
         base: Style,
         scroll_x: int,
     ) -> Strip:
-        """One line: the gutter and first cell stay put, the other cells scroll by ``scroll_x``.
+        """One line: the gutter and frozen cells stay put, the other cells scroll by ``scroll_x``.
 
         Only the visible part of each cell becomes a segment (no cropping of a full-width strip
         afterwards): a line costs what is on screen, however many columns the result has.
         """
-        segments = [Segment(*gutter), Segment(*cells[0])] if cells else [Segment(*gutter)]
+        frozen = self._frozen
+        segments = [Segment(*gutter), *(Segment(*cell) for cell in cells[:frozen])]
         used = self._fixed_width
         left = scroll_x
         right = scroll_x + max(0, self.scrollable_content_region.width - self._fixed_width)
-        for i, (text, style) in enumerate(cells[1:]):
+        for i, (text, style) in enumerate(cells[frozen:]):
             start = self._offsets[i]
             end = self._offsets[i + 1]
             if end <= left:
@@ -614,7 +634,7 @@ class ResultsGrid(ScrollView, can_focus=True):
             if start >= right:
                 break
             if start < left or end > right:
-                text = _crop(text, max(0, left - start), min(end, right) - start)
+                text = crop_cells(text, max(0, left - start), min(end, right) - start)
             segments.append(Segment(text, style))
             used += cell_len(text)
         if used < width:
@@ -629,8 +649,9 @@ class ResultsGrid(ScrollView, can_focus=True):
         rows = self.row_count
         if row is not None:
             self.cursor_row = max(0, min(row, rows - 1)) if rows else 0
-        if column is not None and self.columns:
-            self.cursor_col = max(0, min(column, len(self.columns) - 1))
+        if column is not None and self._shown:
+            self.cursor_col = column if column in self._shown else self._shown[0]
+        self.selection_follows()
         self._scroll_to_cursor()
         self._strips.clear()
         self.refresh()
@@ -643,7 +664,7 @@ class ResultsGrid(ScrollView, can_focus=True):
         elif self.cursor_row >= y + body:
             y = self.cursor_row - body + 1
         x = int(self.scroll_offset.x)
-        col = self.cursor_col
+        col = self._shown.index(self.cursor_col) - self._frozen + 1 if self.cursor_col in self._shown else 0
         if col >= 1 and self._offsets:
             start = self._offsets[col - 1]
             end = self._offsets[col] if col < len(self._offsets) else self._scroll_width
@@ -661,10 +682,10 @@ class ResultsGrid(ScrollView, can_focus=True):
         self.move_cursor(self.cursor_row + 1)
 
     def action_cursor_left(self) -> None:
-        self.move_cursor(column=self.cursor_col - 1)
+        self.move_cursor(column=self.column_layout.neighbour(self.cursor_col, -1))
 
     def action_cursor_right(self) -> None:
-        self.move_cursor(column=self.cursor_col + 1)
+        self.move_cursor(column=self.column_layout.neighbour(self.cursor_col, +1))
 
     def action_page_down(self) -> None:
         body = self.body_height
@@ -732,6 +753,8 @@ class ResultsGrid(ScrollView, can_focus=True):
     def action_copy_cell(self) -> None:
         from tui.app.grid.detail import copy_text
 
+        if self.cell_range is not None:
+            return self.copy_selection()
         cell = self.current_cell()
         if cell is None:
             return self._missing()
@@ -763,36 +786,3 @@ class ResultsGrid(ScrollView, can_focus=True):
     def action_export(self) -> None:
         if self.has_result:
             self.post_message(ExportRequested(self.key))
-
-
-def copy_or_refuse(widget: Widget, text: str) -> bool:
-    """Put ``text`` on the terminal's clipboard, or say it is too large for it."""
-    if len(text) > COPY_LIMIT:
-        widget.notify(
-            f"Too large to copy: {len(text):,} characters (the terminal's clipboard takes up to "
-            f"{COPY_LIMIT:,}). e exports the result to a file.",
-            title="Not copied",
-            severity="warning",
-            timeout=6,
-        )
-        return False
-    widget.app.copy_to_clipboard(text)
-    return True
-
-
-def _crop(text: str, start: int, end: int) -> str:
-    """Cells ``start`` .. ``end`` of ``text``."""
-    if text.isascii():
-        return text[start:end]
-    # wide characters: cut by cells (Strip.crop pads a split wide character with a space)
-    return "".join(segment.text for segment in Strip([Segment(text)]).crop(start, end))
-
-
-@lru_cache(maxsize=8)
-def _wrap(text: str, width: int) -> list[str]:
-    """Lines of ``text`` no wider than ``width``; short lines (a caret under an error) kept as
-    they are."""
-    lines: list[str] = []
-    for line in text.split("\n"):
-        lines.extend(textwrap.wrap(line, width, subsequent_indent="  ") if cell_len(line) > width else [line])
-    return lines

@@ -25,6 +25,8 @@ class RowPage:
     total: int | None = None
     running: bool = False
     elapsed_ms: float | None = None
+    #: the service's width of each column's longest value over the whole result (0: unknown)
+    column_widths: list[int] | None = None
 
 
 class RowSource(Protocol):

@@ -22,6 +22,7 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from tui.app.current import CurrentQuery
+from tui.app.grid.column_actions import column_commands
 from tui.app.grid.pages import RowSource
 from tui.app.messages import QueryFailed, QueryProgress, QueryStarted, Reopened
 from tui.app.problems import describe
@@ -526,6 +527,7 @@ class ExploreActions:
             ("Profile", "Statistics of every column", grid.action_profile),
             ("Back", "Back to the previous view", grid.action_back),
             ("Row in original", "Show the row under the cursor in the result it came from", grid.action_original),
+            *column_commands(grid),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
