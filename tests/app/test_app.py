@@ -143,6 +143,32 @@ async def test_reopening_a_stored_result_does_not_run_it_again(service, make_app
             assert "re-opened" in status_text(app)
 
 
+async def test_a_reopened_result_reports_the_reopen_not_the_original_run(service, make_app, fake_clock):
+    """It said ``re-opened in 4.6 s`` (the original run) when the re-open took 0.23 s."""
+    async with service.client() as client:
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await run_sql(pilot, range_sql(500))
+            first = app.current.query_id
+            await until(pilot, lambda: app.current.status == "COMPLETED")
+            assert "re-opened" not in status_text(app)
+            await run_sql(pilot, range_sql(700))
+            await until(pilot, lambda: app.grid.total == 700)
+            real_info = client.info
+
+            async def slow_info(query_id):  # the clock moves 230 ms while the service answers
+                fake_clock.advance(milliseconds=230)
+                return await real_info(query_id)
+
+            client.info = slow_info  # type: ignore[method-assign]
+            app.reopen_query(first)
+            await until(pilot, lambda: app.current.query_id == first)
+            await settle(pilot)
+            text = status_text(app)
+            assert "re-opened in 230 ms (ran in " in text
+            assert "500 rows" in text
+
+
 async def test_cancel_a_running_query(service, make_app):
     async with service.client() as client:
         app = make_app(client)

@@ -224,3 +224,16 @@ def test_problems_are_described_by_class_name():
     problem = describe(QueryError())
     assert (problem.kind, problem.title, problem.line, problem.column) == ("sql", "SQL error", 2, 5)
     assert describe(ValueError("x")).kind == "other"
+
+
+def test_a_reopen_reports_its_own_time_then_the_runs():
+    from datetime import UTC, datetime
+
+    from tui.app.current import CurrentQuery
+
+    run = CurrentQuery("q", "SELECT 1", datetime(2026, 1, 1, tzinfo=UTC), "COMPLETED", elapsed_ms=4600)
+    assert run.took() == " in 4.6 s"
+    reopen = CurrentQuery(
+        "q", "SELECT 1", datetime(2026, 1, 1, tzinfo=UTC), "COMPLETED", elapsed_ms=4600, reopened=True, reopen_ms=230
+    )
+    assert reopen.took() == " in 230 ms (ran in 4.6 s)"

@@ -5,6 +5,8 @@ Workers never touch widgets: they post one of these and a handler on the event l
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +151,8 @@ class QueryWatchFailed(Message):
 @dataclass
 class Reopened(Message):
     info: Any
+    #: when the re-open was asked for (the app's clock), to report the re-open's own time
+    asked_at: datetime | None = None
 
 
 @dataclass
