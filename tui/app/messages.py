@@ -5,9 +5,8 @@ Workers never touch widgets: they post one of these and a handler on the event l
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
