@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_ROWS = 10_000_000
-DEMO_SQL = "SELECT * FROM _events"
+from tui.demo_cache import DEFAULT_ROWS, DEMO_SQL, cache_dir, demo_path
+
+__all__ = ["BUILD_CONFIG", "DEFAULT_ROWS", "DEMO_SQL", "build_sql", "cache_dir", "demo_path", "ensure_demo"]
 
 _KINDS = "['view', 'click', 'search', 'add_to_cart', 'purchase', 'signup']"
 _COUNTRIES = "['US', 'DE', 'FR', 'BR', 'IN', 'JP', 'GB', 'NG', 'MX', 'KR']"
@@ -26,11 +27,6 @@ _COUNTRIES = "['US', 'DE', 'FR', 'BR', 'IN', 'JP', 'GB', 'NG', 'MX', 'KR']"
 #: database's temporary directory beyond it) and insertion order kept, so ``range``'s order is
 #: the table's without an ``ORDER BY``
 BUILD_CONFIG = {"memory_limit": "64MB", "threads": "1", "preserve_insertion_order": "true"}
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("FOLIO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "folio")
-    return Path(root)
 
 
 def build_sql(rows: int) -> str:
@@ -60,7 +56,7 @@ def ensure_demo(rows: int = DEFAULT_ROWS, directory: Path | None = None) -> Path
         raise ValueError("--demo-rows must be 0 or more")
     directory = directory or cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"demo-{rows}.duckdb"
+    path = demo_path(rows, directory)
     if path.exists():
         return path
     tmp = directory / f".demo-{rows}.{os.getpid()}.tmp"
