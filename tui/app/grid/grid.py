@@ -368,7 +368,7 @@ class ResultsGrid(ScrollView, can_focus=True):
     def _request_pages(self) -> None:
         if self._source is None:
             return
-        wanted = self.wanted_pages()
+        wanted = self.wanted_pages() + self.cache.edge_pages(self.total)  # Home/End without a wait
         self.cache.touch(wanted)
         now = self._monotonic()
         for index in wanted:
