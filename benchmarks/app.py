@@ -231,7 +231,7 @@ def peer_run(tool: str, rows: int, db: Path, parquet: Path, pagedowns: int = 10)
         else:
             ready = wait_for(lambda text: "›" in text and "rows" in text)
             sent = started
-            wait_for(lambda text: re.search(rf"\b{rows}\s+rows", text) is not None and "█" not in text, timeout=600)
+            wait_for(lambda text: re.search(rf"\b{rows}\s+rows", text) is not None, timeout=600)
             loaded = time.perf_counter() - sent
             last = rows - 1
         pid = deepest_python(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}").strip()))
