@@ -222,6 +222,9 @@ def peer_run(tool: str, rows: int, db: Path, parquet: Path, pagedowns: int = 10)
         started = time.perf_counter()
         if tool == "harlequin":
             ready = wait_for(lambda text: "Query Editor" in text and "Run Query" in text)
+            for key in ("C-a", "BSpace"):  # Harlequin restores the last session's buffer
+                tmux("send-keys", "-t", SESSION, key)
+                time.sleep(0.2)
             tmux("send-keys", "-t", SESSION, "-l", "SELECT * FROM _events")
             sent = press("C-j")
             shown = min(rows, 100_000)
