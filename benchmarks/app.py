@@ -182,6 +182,7 @@ def one_run(rows: int, pagedowns: int = 20) -> dict[str, float]:
                 "end": end,
                 "pagedown": statistics.median(latencies),
                 "pagedown_max": max(latencies),
+                "pagedown_max10": max(latencies[:10]),  # the "slowest of 10", as for the peers
                 "peak_rss": memory["VmHWM"] / 1024,
                 "peak_anon": sampler.peak_anon / 1024,
                 "peak_file": sampler.peak_file / 1024,
@@ -276,7 +277,7 @@ def print_peers(
     for rows, runs in results.items():
         folio = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
         print(f"| folio | {rows:,} | {folio['screen']:.2f} | {folio['first']:.3f} (first row) | {folio['end']:.3f} | "
-              f"{folio['pagedown_max']:.3f} | {folio['peak_rss']:.0f} |")  # fmt: skip
+              f"{folio['pagedown_max10']:.3f} | {folio['peak_rss']:.0f} |")  # fmt: skip
         for (tool, n), peer_runs in peers.items():
             if n != rows:
                 continue
@@ -284,7 +285,7 @@ def print_peers(
             print(f"| {tool} | {rows:,} | {peer['start']:.2f} | {peer['loaded']:.3f} | {peer['end']:.3f} | "
                   f"{peer['pagedown_max']:.3f} | {peer['peak_rss']:.0f} |")  # fmt: skip
             print(f"| folio ÷ {tool} | | {folio['screen'] / peer['start']:.2f} | | {folio['end'] / peer['end']:.2f} | "
-                  f"{folio['pagedown_max'] / peer['pagedown_max']:.2f} | {folio['peak_rss'] / peer['peak_rss']:.2f} |")  # fmt: skip
+                  f"{folio['pagedown_max10'] / peer['pagedown_max']:.2f} | {folio['peak_rss'] / peer['peak_rss']:.2f} |")  # fmt: skip
 
 
 def main() -> None:
