@@ -33,11 +33,11 @@ async def test_scrolling_near_the_end_of_a_page_requests_exactly_the_next_page(s
         async with app.run_test(size=SIZE) as pilot:
             await run_sql(pilot, range_sql(1_000))
             await until(pilot, lambda: app.grid.total == 1_000)
-            # the first and the last page (for Home and End) are fetched ahead, nothing else
-            await until(pilot, lambda: (900, 100) in page_requests(service.requests))
             await settle(pilot)
             before = page_requests(service.requests)
-            assert {offset for offset, _ in before} <= {0, 900}  # page 0 may come with the query
+            # page 0 (it may come with the query) and, if the app saw the query complete, the last
+            # page, fetched ahead for End
+            assert {offset for offset, _ in before} <= {0, 900}
             grid = app.grid
             grid.focus()
 
@@ -53,7 +53,8 @@ async def test_scrolling_near_the_end_of_a_page_requests_exactly_the_next_page(s
                 await pilot.press("pagedown")
             await settle(pilot)
             # within half a page of its end: page 1 was fetched, once, and nothing else
-            assert page_requests(service.requests)[len(before) :] == [(100, 100)]
+            after = [request for request in page_requests(service.requests)[len(before) :] if request != (900, 100)]
+            assert after == [(100, 100)]
             assert f"row {view_end() - 1}" in grid_text(app)
 
 
