@@ -18,6 +18,15 @@ includes tmux, the terminal output and this script's polling (≈2-4 ms per capt
   ``RssAnon`` (heap) and ``RssFile`` (file-backed pages, mostly the memory-mapped result chunks
   the embedded service reads) sampled every 20 ms.
 
+**Peers** (``--peers``), in the same run, driven the same way at the same size: Harlequin 2.17 on
+the same DuckDB file (``SELECT * FROM _events``, Ctrl+J; it shows at most 100,000 rows) and
+VisiData 3.4 on a Parquet copy of it (VisiData 3.4 has no DuckDB loader; it loads every row
+before End can reach the last, so it runs at 1M rows only: ≈7 GB at 10M on a shared machine). Both are installed into a scratch environment by uv
+(``uv run --no-project --with harlequin==2.17`` / ``--with visidata==3.4 --with pyarrow``); their
+start includes uv's (≈0.2 s when cached). Each peer's figures: start → its first screen, the
+result loaded, End → the last row it holds on screen, the slowest of 10 PageDowns (screen
+changed), and the peak RSS (``VmHWM``) of its process. The table ends with folio/peer ratios.
+
 Needs tmux (``apt-get install -y tmux``).
 """
 
@@ -173,6 +182,7 @@ def one_run(rows: int, pagedowns: int = 20) -> dict[str, float]:
                 "end": end,
                 "pagedown": statistics.median(latencies),
                 "pagedown_max": max(latencies),
+                "pagedown_max10": max(latencies[:10]),  # the issue's "slowest of 10", as for the peers
                 "peak_rss": memory["VmHWM"] / 1024,
                 "peak_anon": sampler.peak_anon / 1024,
                 "peak_file": sampler.peak_file / 1024,
@@ -183,26 +193,143 @@ def one_run(rows: int, pagedowns: int = 20) -> dict[str, float]:
             subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
+PEERS = {
+    "harlequin": "uv run --no-project --with harlequin==2.17 harlequin -r {db}",
+    "visidata": "uv run --no-project --with visidata==3.4 --with pyarrow vd {parquet}",
+}
+
+
+def deepest_python(pane_pid: int) -> int:
+    """The peer's own process under ``uv run``: the deepest descendant of the pane."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        pid, ppid = map(int, line.split())
+        children.setdefault(ppid, []).append(pid)
+    pid = pane_pid
+    while children.get(pid):
+        pid = children[pid][0]
+    return pid
+
+
+def changed_from(before: str) -> Callable[[str], bool]:
+    return lambda text: text != before
+
+
+def peer_run(tool: str, rows: int, db: Path, parquet: Path, pagedowns: int = 10) -> dict[str, float]:
+    command = PEERS[tool].format(db=db, parquet=parquet)
+    tmux("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), f"cd {ROOT} && exec {command}")
+    try:
+        started = time.perf_counter()
+        if tool == "harlequin":
+            ready = wait_for(lambda text: "Query Editor" in text and "Run Query" in text)
+            for key in ("C-a", "BSpace"):  # Harlequin restores the last session's buffer
+                tmux("send-keys", "-t", SESSION, key)
+                time.sleep(0.2)
+            tmux("send-keys", "-t", SESSION, "-l", "SELECT * FROM _events")
+            sent = press("C-j")
+            shown = min(rows, 100_000)
+            wait_for(lambda text: f"Showing {shown:,} of {rows:,}" in text or f"Showing {rows:,}" in text)
+            loaded = time.perf_counter() - sent
+            last = shown - 1
+        else:
+            ready = wait_for(lambda text: "›" in text and "rows" in text)
+            sent = started
+            wait_for(lambda text: re.search(rf"\b{rows}\s+rows", text) is not None, timeout=600)
+            loaded = time.perf_counter() - sent
+            last = rows - 1
+        pid = deepest_python(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}").strip()))
+        time.sleep(0.3)
+        sent = press("End")
+        end = wait_for(lambda text: re.search(rf"\b{last}\s*[│ ]\s*2026-", text) is not None) - sent
+        press("Home")
+        wait_for(lambda text: re.search(r"[│ ]\s*0\s*[│ ]\s*2026-01-01", text) is not None)
+        time.sleep(0.3)
+        latencies = []
+        for _ in range(pagedowns):
+            before = screen()
+            sent = press("PageDown")
+            latencies.append(wait_for(changed_from(before)) - sent)
+            time.sleep(0.1)
+        return {
+            "start": ready - started,
+            "loaded": loaded,
+            "end": end,
+            "pagedown_max": max(latencies),
+            "peak_rss": status_of(pid)["VmHWM"] / 1024,
+        }
+    finally:
+        subprocess.run(
+            ["tmux", "send-keys", "-t", SESSION, "C-q" if tool == "harlequin" else "gq"], capture_output=True
+        )
+        time.sleep(0.5)
+        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+
+
+def print_peers(
+    results: dict[int, list[dict[str, float]]], peers: dict[tuple[str, int], list[dict[str, float]]]
+) -> None:
+    print("\npeers in the same run, median (seconds, MiB); ratio = folio ÷ peer (below 1: folio is faster/smaller)\n")
+    print(
+        "| tool | rows | start → first screen s | result loaded s | End → last row s | slowest of 10 PageDowns s | peak RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for rows, runs in results.items():
+        folio = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+        print(f"| folio | {rows:,} | {folio['screen']:.2f} | {folio['first']:.3f} (first row) | {folio['end']:.3f} | "
+              f"{folio['pagedown_max10']:.3f} | {folio['peak_rss']:.0f} |")  # fmt: skip
+        for (tool, n), peer_runs in peers.items():
+            if n != rows:
+                continue
+            peer = {k: statistics.median(run[k] for run in peer_runs) for k in peer_runs[0]}
+            print(f"| {tool} | {rows:,} | {peer['start']:.2f} | {peer['loaded']:.3f} | {peer['end']:.3f} | "
+                  f"{peer['pagedown_max']:.3f} | {peer['peak_rss']:.0f} |")  # fmt: skip
+            print(f"| folio ÷ {tool} | | {folio['screen'] / peer['start']:.2f} | | {folio['end'] / peer['end']:.2f} | "
+                  f"{folio['pagedown_max10'] / peer['pagedown_max']:.2f} | {folio['peak_rss'] / peer['peak_rss']:.2f} |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="folio's terminal app, timed in tmux")
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peers", action="store_true", help="also drive Harlequin and VisiData (installed by uv)")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("benchmarks/app.py needs tmux: apt-get install -y tmux")
     from tui.engines.demo import ensure_demo
 
     results: dict[int, list[dict[str, float]]] = {}
+    peers: dict[tuple[str, int], list[dict[str, float]]] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="folio-app-peers-"))
     for rows in args.rows:
-        print(f"demo database with {rows:,} rows: {ensure_demo(rows)}", file=sys.stderr)
+        db = ensure_demo(rows)
+        print(f"demo database with {rows:,} rows: {db}", file=sys.stderr)
+        parquet = scratch / f"events-{rows}.parquet"
+        if args.peers:
+            import duckdb
+
+            with duckdb.connect(str(db), read_only=True) as con:
+                con.execute(f"COPY (SELECT * FROM _events) TO '{parquet}' (FORMAT parquet)")
         results[rows] = []
-        for run in range(args.runs):
+        for run in range(args.runs):  # the tools take turns run by run: load hits them alike
             figures = one_run(rows)
             results[rows].append(figures)
             print(
                 f"  {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
                 file=sys.stderr,
             )
+            for tool in PEERS if args.peers else ():
+                if tool == "visidata" and rows > 1_000_000:
+                    continue  # it loads every row: ≈7 GB at 10M on a machine shared with others
+                try:
+                    figures = peer_run(tool, rows, db, parquet)
+                except TimeoutError as exc:
+                    print(f"  {tool} at {rows:,} rows: {str(exc).splitlines()[0]}", file=sys.stderr)
+                    continue
+                peers.setdefault((tool, rows), []).append(figures)
+                print(f"  {tool} {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
+                      file=sys.stderr)  # fmt: skip
+    shutil.rmtree(scratch, ignore_errors=True)
 
     print(f"\nfolio --demo in tmux {WIDTH}x{HEIGHT}, median of {args.runs} runs (seconds, MiB)\n")
     header = "| rows | start → screen s | start → service ready s | F5 → first row s | End → last row s | PageDown s (median / max) | peak RSS MiB | peak heap MiB | peak file-backed MiB |"
@@ -214,6 +341,8 @@ def main() -> None:
             f"| {rows:,} | {med['screen']:.2f} | {med['ready']:.2f} | {med['first']:.3f} | {med['end']:.3f} | "
             f"{med['pagedown']:.3f} / {med['pagedown_max']:.3f} | {med['peak_rss']:.0f} | {med['peak_anon']:.0f} | {med['peak_file']:.0f} |"
         )
+    if peers:
+        print_peers(results, peers)
 
 
 if __name__ == "__main__":

@@ -224,3 +224,24 @@ def test_problems_are_described_by_class_name():
     problem = describe(QueryError())
     assert (problem.kind, problem.title, problem.line, problem.column) == ("sql", "SQL error", 2, 5)
     assert describe(ValueError("x")).kind == "other"
+
+
+def test_a_reopen_reports_its_own_time_then_the_runs():
+    from datetime import UTC, datetime
+
+    from tui.app.current import CurrentQuery
+
+    run = CurrentQuery("q", "SELECT 1", datetime(2026, 1, 1, tzinfo=UTC), "COMPLETED", elapsed_ms=4600)
+    assert run.took() == " in 4.6 s"
+    reopen = CurrentQuery(
+        "q", "SELECT 1", datetime(2026, 1, 1, tzinfo=UTC), "COMPLETED", elapsed_ms=4600, reopened=True, reopen_ms=230
+    )
+    assert reopen.took() == " in 230 ms (ran in 4.6 s)"
+
+
+def test_the_first_and_last_pages_are_wanted_once_the_size_is_known():
+    cache = PageCache(page_size=250, max_pages=64)
+    assert cache.edge_pages(None) == []  # still running: no last page yet
+    assert cache.edge_pages(10_000_000) == [0, 39_999]
+    assert cache.edge_pages(100) == [0]
+    assert PageCache(page_size=250, max_pages=2).edge_pages(10_000) == []  # no room to spare

@@ -88,3 +88,21 @@ def test_arrow_data_registered_for_one_statement_is_readable_in_the_sandbox():
     execution.close()
     with pytest.raises(SqlError, match="stored"):  # another statement does not see it
         list(engine.start("SELECT * FROM stored", {}).batches())
+
+
+def _setting(engine: DuckDBEngine, name: str) -> str:
+    execution = engine.start(f"SELECT current_setting('{name}') AS v", {})
+    try:
+        return next(iter(execution.batches())).column(0)[0].as_py()
+    finally:
+        execution.close()
+
+
+def test_memory_limit_and_threads_reach_duckdb(tmp_path):
+    """The app's embedded engine is bounded (DuckDB's buffer pool otherwise keeps what it read
+    of a database, up to 80 % of RAM)."""
+    engine = open_engine(None, duckdb_config={"memory_limit": "64MB", "threads": 1})
+    assert str(_setting(engine, "threads")) == "1"
+    assert _setting(engine, "memory_limit") == "61.0 MiB"  # 64 MB, as DuckDB spells it
+    default = DuckDBEngine()
+    assert _setting(default, "memory_limit") != "61.0 MiB"  # folio serve keeps the default

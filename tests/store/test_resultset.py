@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -77,3 +79,59 @@ def test_the_chunk_cache_bounds_mappings_as_well_as_bytes(tmp_path):
         assert cache.get(paths[-1]).num_rows == 3
     assert len(cache._items) == 5
     assert list(cache._items) == [str(p) for p in paths[-5:]]  # the most recently read stay
+
+
+def test_chunks_are_fsynced_as_they_are_written_not_all_at_finish(tmp_path, monkeypatch):
+    """COMPLETED waits for durability; doing it chunk by chunk while the query runs is what
+    makes completion quick (a pass over ~1,200 chunks at the end lagged 1–3 s)."""
+    from tui.store import resultset
+
+    synced: list[str] = []
+    real = resultset._fsync_path
+
+    def recording(path, *, directory=False):
+        synced.append(Path(path).name)
+        real(path, directory=directory)
+
+    monkeypatch.setattr(resultset, "_fsync_path", recording)
+    batch = pa.record_batch({"x": pa.array(range(30), pa.int64())})
+    writer = resultset.ResultWriter(tmp_path / "r", batch.schema, chunk_rows=10)
+    writer.append(batch)
+    resultset._SYNCER.submit(lambda: None).result()  # the background syncs queued so far are done
+    assert synced == ["chunk-000000.arrow", "chunk-000001.arrow", "chunk-000002.arrow"]
+    writer.finish()
+    assert synced[3:] == [tmp_path.joinpath("r").name]  # only the directory, once the index is in
+
+
+def test_a_backlog_of_chunk_fsyncs_is_settled_by_one_syncfs(tmp_path, monkeypatch):
+    """When the disk fell behind the writer, finish syncs the filesystem once instead of
+    waiting for the queued fsyncs one by one (10M rows: 2 s → 0.2 s to COMPLETED)."""
+    import threading
+
+    from tui.store import resultset
+
+    if not resultset._syncfs(tmp_path):
+        pytest.skip("no syncfs on this platform: finish waits for the queued fsyncs")
+    release = threading.Event()
+    monkeypatch.setattr(resultset, "_fsync_path", lambda path, *, directory=False: release.wait(30))
+    batch = pa.record_batch({"x": pa.array(range(30), pa.int64())})
+    writer = resultset.ResultWriter(tmp_path / "r", batch.schema, chunk_rows=10)
+    try:
+        writer.append(batch)
+        monkeypatch.setattr(resultset, "_fsync_path", _real_fsync)  # the directory's own fsync in finish
+        index = writer.finish()  # the syncer is still stuck on the first chunk
+        assert index.complete and not release.is_set()
+        assert load_index(tmp_path / "r") is not None
+    finally:
+        release.set()
+        resultset._SYNCER.submit(lambda: None).result()
+
+
+def _real_fsync(path, *, directory=False):
+    import os
+
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

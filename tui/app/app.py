@@ -322,8 +322,7 @@ class FolioApp(ExploreActions, LambdaActions):
             rows = f" · {self.grid.known_rows:,}+ rows so far" if self.grid.known_rows else ""
             return f"▶ {current.status} {elapsed}{rows} · {qid} · F7 cancel"
         rows = current.rows if current.rows is not None else self.grid.row_count
-        took = f" in {format_duration(current.elapsed_ms / 1000)}" if current.elapsed_ms is not None else ""
-        verb = "re-opened" if current.reopened else current.status
+        took, verb = current.took(), "re-opened" if current.reopened else current.status
         if current.status == "CANCELLED":
             return f"■ CANCELLED · {_rows(rows)} kept · {qid}"
         return f"✓ {verb}{took} · {_rows(rows)} · {qid}"
@@ -589,12 +588,13 @@ class FolioApp(ExploreActions, LambdaActions):
     @work(exclusive=True, group="query", exit_on_error=False)
     async def reopen_query(self, query_id: str) -> None:
         assert self.source is not None
+        asked = self.clock()
         try:
             info = await self.source.info(query_id)
         except Exception as error:
             self.post_message(ReopenFailed(query_id, error))
         else:
-            self.post_message(Reopened(info))
+            self.post_message(Reopened(info, asked))
 
     def on_reopened(self, message: Reopened) -> None:
         info = message.info
@@ -613,6 +613,7 @@ class FolioApp(ExploreActions, LambdaActions):
         total = info_rows(info) if status in ("COMPLETED", "CANCELLED") else None
         self.current.rows = total
         self.current.elapsed_ms = getattr(getattr(info, "stats", None), "elapsed_time_ms", None)
+        self.current.reopen_ms = (self.clock() - message.asked_at).total_seconds() * 1000 if message.asked_at else None
         self.grid.open(QueryRows(self.source, query_id), key=query_id, total=total, running=status in RUNNING_STATES)  # type: ignore[arg-type]
         if status in RUNNING_STATES:
             self.watch_query(query_id)

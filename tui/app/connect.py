@@ -12,10 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+#: DuckDB tuning for the app's embedded engine. The app shares the machine with its user's other
+#: work and its memory should not grow with the result: DuckDB's buffer pool keeps what it read
+#: of a database up to its memory limit (default 80 % of RAM; 10M demo rows: +108 MiB over 1M).
+#: 64 MB still sorts and joins 10M demo rows (spilling beyond it; 32 MB does not), and one thread
+#: leaves the other core to the UI. ``FOLIO_DUCKDB_MEMORY_LIMIT`` / ``FOLIO_DUCKDB_THREADS``
+#: override it; ``folio serve`` keeps DuckDB's defaults.
+APP_DUCKDB = {"memory_limit": "64MB", "threads": 1}
+
+
+def app_duckdb_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """:data:`APP_DUCKDB` with the environment's overrides."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = dict(APP_DUCKDB)
+    if environ.get("FOLIO_DUCKDB_MEMORY_LIMIT"):
+        config["memory_limit"] = environ["FOLIO_DUCKDB_MEMORY_LIMIT"]
+    if environ.get("FOLIO_DUCKDB_THREADS", "").isdigit():
+        config["threads"] = int(environ["FOLIO_DUCKDB_THREADS"])
+    return config
 
 
 def remote(server: str, api_key: str, *, retries: int = 4) -> Callable[[], AbstractAsyncContextManager[Any]]:
@@ -72,7 +92,8 @@ class Connection:
         if self.demo_path:
             from tui.engines.duckdb import DuckDBEngine
 
-            return self.where, embedded(DuckDBEngine(self.demo_path, allow_dirs=self.allow_dirs))
+            engine = DuckDBEngine(self.demo_path, allow_dirs=self.allow_dirs, **app_duckdb_config())
+            return self.where, embedded(engine)
         from tui.config import resolve_settings
 
         settings = resolve_settings(self.server, self.api_key, self.source)
@@ -82,7 +103,12 @@ class Connection:
             return settings.server, remote(settings.server, settings.api_key)
         from tui.engines import open_engine
 
-        engine = open_engine(settings.source, allow_writes=self.allow_writes, allow_dirs=self.allow_dirs)
+        engine = open_engine(
+            settings.source,
+            allow_writes=self.allow_writes,
+            allow_dirs=self.allow_dirs,
+            duckdb_config=app_duckdb_config(),
+        )
         where = f"embedded {settings.source}" if settings.source else "embedded DuckDB"
         return where, embedded(engine)
 

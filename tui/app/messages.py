@@ -6,6 +6,7 @@ Workers never touch widgets: they post one of these and a handler on the event l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -149,6 +150,8 @@ class QueryWatchFailed(Message):
 @dataclass
 class Reopened(Message):
     info: Any
+    #: when the re-open was asked for (the app's clock), to report the re-open's own time
+    asked_at: datetime | None = None
 
 
 @dataclass

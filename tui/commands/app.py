@@ -65,17 +65,20 @@ def run(args: argparse.Namespace) -> int:
     allow_dirs = allowed_directories(args.allow_dir)
     sql = args.sql
     if args.demo:
-        from tui.engines.demo import DEFAULT_ROWS, DEMO_SQL, cache_dir, ensure_demo
+        from tui.demo_cache import DEFAULT_ROWS, DEMO_SQL, demo_path
 
         rows = args.demo_rows if args.demo_rows is not None else DEFAULT_ROWS
         if rows < 0:
             raise CommandError("--demo-rows must be 0 or more", 2)
-        if not (cache_dir() / f"demo-{rows}.duckdb").exists():
+        path = demo_path(rows)
+        if not path.exists():  # only then import DuckDB before the screen: it builds the demo
+            from tui.engines.demo import ensure_demo
+
             print(f"folio: building the demo database ({rows:,} rows; once, then cached)…", file=sys.stderr)
-        try:
-            path = ensure_demo(rows)
-        except OSError as exc:
-            raise CommandError(f"cannot build the demo database: {exc}", 1) from None
+            try:
+                path = ensure_demo(rows)
+            except OSError as exc:
+                raise CommandError(f"cannot build the demo database: {exc}", 1) from None
         connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs)
         sql = sql if sql is not None else DEMO_SQL
     else:

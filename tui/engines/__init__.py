@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from tui.engines.base import (
     Cancelled,
@@ -43,6 +44,7 @@ def open_engine(
     allow_writes: bool = False,
     max_connections: int | None = None,
     allow_dirs: Iterable[str | Path] = (),
+    duckdb_config: Mapping[str, Any] | None = None,
 ) -> Engine:
     """An engine for ``source``, sandboxed (see README, "Operating it").
 
@@ -59,8 +61,9 @@ def open_engine(
     """
     from tui.engines.duckdb import DuckDBEngine
 
+    tuning = dict(duckdb_config or {})  # threads / memory_limit for a DuckDB engine
     if not source:
-        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs)
+        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs, **tuning)
     if source.startswith(("postgresql://", "postgres://")):
         from tui.engines.postgres import PostgresEngine
 
@@ -82,11 +85,11 @@ def open_engine(
     if suffix in DUCKDB_SUFFIXES:
         if not path.exists() and not allow_writes:
             raise SourceError(f"no such DuckDB database: {source} (use --allow-writes to create it)")
-        return DuckDBEngine(path, allow_writes=allow_writes, allow_dirs=allow_dirs)
+        return DuckDBEngine(path, allow_writes=allow_writes, allow_dirs=allow_dirs, **tuning)
     if suffix in FILE_SUFFIXES:
         if not path.exists():
             raise SourceError(f"no such file: {source}")
-        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs, file_views={"data": path})
+        return DuckDBEngine(None, allow_writes=allow_writes, allow_dirs=allow_dirs, file_views={"data": path}, **tuning)
     raise SourceError(
         f"cannot tell what {source!r} is: expected postgresql://…, sc://…, or a path ending in "
         + ", ".join(DUCKDB_SUFFIXES + SQLITE_SUFFIXES + FILE_SUFFIXES)

@@ -202,6 +202,7 @@ class DuckDBEngine(Engine):
         *,
         allow_writes: bool = False,
         threads: int | None = None,
+        memory_limit: str | None = None,
         allow_dirs: Iterable[str | Path] = (),
         file_views: Mapping[str, str | Path] | None = None,
     ):
@@ -213,6 +214,11 @@ class DuckDBEngine(Engine):
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
+        if memory_limit:
+            # DuckDB's buffer pool keeps every block of the database it has read until it
+            # reaches this (default 80 % of RAM), so a process that scans a large table grows
+            # with the table; beyond it, sorts and joins spill to the temporary directory
+            config["memory_limit"] = memory_limit
         try:
             self._con = duckdb.connect(self.path or ":memory:", read_only=self.read_only, config=config)
         except duckdb.Error as exc:

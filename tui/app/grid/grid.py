@@ -235,7 +235,11 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         self._relayout()
 
     def finish(self, total: int) -> None:
-        """The query completed with ``total`` rows (learned from its info)."""
+        """The query completed with ``total`` rows (learned from its info). Its first and last
+        pages are fetched now, so Home and End only paint."""
+        for index in self.cache.edge_pages(total):
+            if index not in self.cache:
+                self._fetch(index)
         if self.total == total and not self.running:
             return
         self.total = total
@@ -384,7 +388,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         if self._source is None:
             return
         wanted = self.wanted_pages()
-        self.cache.touch(wanted)
+        self.cache.touch(self.cache.edge_pages(self.total) + wanted)  # kept for Home/End (finish)
         now = self._monotonic()
         for index in wanted:
             page = self.cache.page(index)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Row = dict[str, Any]
+#: the least ``max_pages`` with room for the first and last pages beside the ones on screen
+EDGE_ROOM = 8
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,15 @@ class PageCache:
             if victim is None:
                 break
             del self._pages[victim]
+
+    def edge_pages(self, total: int | None) -> list[int]:
+        """The first and the last page of a result whose size is known: Home and End are the
+        longest jumps a user makes, so they are fetched ahead (once the query completed) and,
+        asked for on every paint, stay the most recently used. Two pages whatever the size, and
+        none in a cache too small to spare them (it holds the pages on screen first)."""
+        if not total or self.max_pages < EDGE_ROOM:
+            return []
+        return sorted({0, self.page_of(total - 1)})
 
     def begin(self, index: int) -> bool:
         """Claim page ``index`` for fetching; ``False`` if it is already on its way."""
