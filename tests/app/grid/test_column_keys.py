@@ -155,9 +155,11 @@ async def test_select_a_range_and_copy_it_as_tsv_csv_or_markdown(service, make_a
 class OneSource:
     """Rows of a query that is still running until the test says it completed."""
 
+    completed = False
+
     async def fetch(self, offset: int, docs: int) -> RowPage:
         rows = [{"i": i, "label": f"row {i}"} for i in range(offset, min(offset + docs, 120))]
-        return RowPage(offset, rows, [("i", "BIGINT"), ("label", "VARCHAR")], running=True)
+        return RowPage(offset, rows, [("i", "BIGINT"), ("label", "VARCHAR")], running=not self.completed)
 
 
 class GridApp(App[None]):
@@ -175,6 +177,7 @@ async def test_the_row_number_column_does_not_shift_when_a_query_completes():
         await pilot.pause()
         before = grid_lines(grid)[0]
         assert grid.running
+        source.completed = True  # pages fetched from now on (finish() fetches the last) say so
         grid.finish(120)
         await pilot.pause()
         after = grid_lines(grid)[0]
