@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from tui.wire import DEFAULT_PAGE_DOCS, AsyncQueryOptions, QueryParameter
+from tui.wire import DEFAULT_PAGE_DOCS, AsyncQueryOptions, QueryParameter, _Open
 
 #: the workspace every org has; others come into being with their first lambda
 DEFAULT_WORKSPACE = "commons"
@@ -86,10 +86,6 @@ class ExecuteQueryLambdaRequest(_Lenient):
 
 # ---------------------------------------------------------------------------------------------
 # Responses (read by folio's client)
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
 
 
 class LambdaParameter(_Open):
