@@ -7,7 +7,7 @@ user. One server serves the whole session; each test module gets its own databas
 cannot see each other's tables.
 
 The server's default user is a superuser, which folio refuses to serve through unless
-``--allow-writes`` (tui.engines.postgres.refusal). So ``pg_dsn`` connects as ``folio_reader``, a
+``--allow-writes`` (tui.engines.postgres_roles.refusal). So ``pg_dsn`` connects as ``folio_reader``, a
 role that can read every table (``pg_read_all_data``) and nothing more, as the README tells
 operators to set up; the superuser (``pg_superuser_dsn``, ``pg_admin``) only sets up data and
 inspects the server.
