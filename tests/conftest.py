@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from fastapi import FastAPI
 
 from tui.engines.base import Engine
 from tui.engines.duckdb import DuckDBEngine
+from tui.local.runtime import services
 from tui.server import Keyring, ServiceSettings, create_app
 from tui.server.service import Service
 
@@ -253,3 +255,56 @@ def spark_engine(spark_server):
     engine = SparkEngine(spark_server.url)
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_services_of_the_session() -> Iterator[None]:
+    """Local services (tui.local) that any test starts, through the app or the CLI, live in a
+    runtime directory of the session's and are all stopped when it ends: a test run leaves no
+    background process behind, and never reuses a service of the user's."""
+    directory = Path(tempfile.mkdtemp(prefix="frs-", dir="/tmp"))
+    saved = {name: os.environ.get(name) for name in ("FOLIO_RUNTIME_DIR", "FOLIO_SERVICE_IDLE_S")}
+    os.environ["FOLIO_RUNTIME_DIR"] = str(directory)
+    os.environ["FOLIO_SERVICE_IDLE_S"] = "300"  # and one that escapes stops by itself
+    try:
+        yield
+    finally:
+        stop_services(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def stop_services(directory: Path, timeout: float = 15.0) -> None:
+    """SIGTERM every live service in ``directory``, SIGKILL one that does not stop in time."""
+    running = services(directory)
+    for _files, info in running:
+        pid = (info or {}).get("pid")
+        if isinstance(pid, int):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + timeout
+    for files, info in running:
+        while files.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if files.alive() and isinstance((info or {}).get("pid"), int):
+            os.kill(info["pid"], signal.SIGKILL)
+
+
+@pytest.fixture
+def runtime(monkeypatch, tmp_path) -> Iterator[Path]:
+    # short: a Unix socket path must fit in 108 bytes, and tmp_path is long
+    directory = Path(tempfile.mkdtemp(prefix="frt-", dir="/tmp"))
+    monkeypatch.setenv("FOLIO_RUNTIME_DIR", str(directory))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the services' result stores
+    monkeypatch.chdir(tmp_path)
+    try:
+        yield directory
+    finally:
+        stop_services(directory)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "queries": ("tui.commands.queries", "list the stored and running queries of a server"),
     "lambdas": ("tui.commands.lambdas", "list the query lambdas (saved queries) of a server"),
     "lambda": ("tui.commands.lambda_", "execute a query lambda and stream its result into a file"),
+    "service": ("tui.commands.service", "list or stop the background local services the app runs on"),
 }
 APP_MODULE = "tui.commands.app"
 APP_EXIT_CODES = "exit codes: 0 done · 1 other failure · 2 bad input (flags, SOURCE) · 130 interrupted (Ctrl-C)"

@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from tui.client.auth import mask_key
-
 __all__ = ["ClientSettings", "ConfigError", "normalize_server", "resolve_settings"]
 
 SERVER_VARS = ("FOLIO_SERVER", "ROCKSET_API_SERVER")
@@ -52,6 +50,10 @@ class ClientSettings:
 
     @property
     def masked_key(self) -> str:
+        # imported here: tui.client brings httpx, and the app resolves its settings before
+        # the first paint
+        from tui.client.auth import mask_key
+
         return mask_key(self.api_key)
 
     def __repr__(self) -> str:

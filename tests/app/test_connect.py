@@ -14,3 +14,37 @@ def test_the_environment_can_give_it_more():
     config = app_duckdb_config({"FOLIO_DUCKDB_MEMORY_LIMIT": "4GB", "FOLIO_DUCKDB_THREADS": "4"})
     assert config == {"memory_limit": "4GB", "threads": 4}
     assert app_duckdb_config({"FOLIO_DUCKDB_THREADS": "many"})["threads"] == 1  # not a number: ignored
+
+
+async def test_the_app_runs_on_a_local_service_that_outlives_it(runtime, fake_clock, tmp_path):
+    """The real app over a real local service: the query's result is still there, on the same
+    service, for the next launch (which finds the service instead of starting one)."""
+    from tests.app.helpers import grid_text, run_sql, settle, until
+    from tui.app import FolioApp
+    from tui.app.connect import Connection, over_socket
+    from tui.local.runtime import services
+
+    def app() -> FolioApp:
+        return FolioApp(
+            connect=Connection(local=True), clock=fake_clock, state_dir=tmp_path / "state", sql="", poll=False
+        )
+
+    first = app()
+    async with first.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: first.source is not None, timeout=60)
+        await run_sql(pilot, "SELECT range AS n, 'row ' || range AS label FROM range(5000)")
+        await until(pilot, lambda: first.grid.total == 5000, timeout=60)
+        await settle(pilot)
+        assert "row 0" in grid_text(first)
+        service = first._connect.service
+        query_id = first.current.query_id
+    assert not service.reused
+    assert [info.get("pid") for _files, info in services(runtime)] == [service.pid]  # still running
+
+    second = app()
+    async with second.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: second.source is not None, timeout=60)
+        assert second._connect.service.pid == service.pid and second._connect.service.reused
+        async with over_socket(second._connect.service)() as client:
+            page = await client.page(query_id, offset=4999, docs=1)
+        assert page.rows == [{"n": 4999, "label": "row 4999"}]

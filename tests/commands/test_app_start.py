@@ -1,13 +1,19 @@
 """``folio --demo`` with the demo cached: nothing heavy before the editor is on screen.
 
-DuckDB and Arrow (≈0.3–0.6 s of imports) load with the embedded service, after the first paint;
-only a first run, which builds the demo, needs them before the app starts.
+DuckDB and Arrow (≈0.3–0.6 s of imports) load in the local service's own process, which the app
+spawns before it imports Textual; only a first run, which builds the demo, needs them in the
+app's process, before the app starts.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+
+from tests.conftest import stop_services
 
 PROBE = """
 import sys
@@ -15,6 +21,9 @@ import tui.app.app as app_module
 from tui.cli import main
 
 def run(self, *args, **kwargs):
+    import os
+    started = any(name.endswith(".lock") for name in os.listdir(os.environ["FOLIO_RUNTIME_DIR"]))
+    print("service started" if started else "no service")
     print(sorted(m for m in ("duckdb", "pyarrow", "fastapi", "pandas") if m in sys.modules))
 
 app_module.FolioApp.run = run  # stop where the app would start: what has been imported by then?
@@ -23,15 +32,23 @@ main(["--demo", "--demo-rows", "10"])
 
 
 def _imported_before_the_app(tmp_path) -> str:
+    runtime = Path(tempfile.mkdtemp(prefix="frt-", dir="/tmp"))
     env = {
+        "FOLIO_RUNTIME_DIR": str(runtime),
         "FOLIO_CACHE_DIR": str(tmp_path / "cache"),
         "FOLIO_STATE_DIR": str(tmp_path / "state"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "PATH": "/usr/bin:/bin",
     }
-    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    try:
+        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        stop_services(runtime)
+        shutil.rmtree(runtime, ignore_errors=True)
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    service, imported = done.stdout.strip().splitlines()[-2:]
+    assert service == "service started"  # before the app ran, so its start overlaps the app's
+    return imported
 
 
 def test_a_cached_demo_starts_the_app_without_duckdb_or_arrow(tmp_path):

@@ -2,10 +2,12 @@
 
 A connection is a callable returning an async context manager that yields a
 :class:`~tui.client.QueryClient`; the app enters it inside its own event loop (see
-``FolioApp._hold_source``), so the embedded service's lifespan and the client's connection pool
-live and die with the app. :class:`Connection` also does the slow part of starting — importing
-the client and the service (FastAPI, pydantic), reading settings, opening the database — off
-the event loop, after the first screen is painted.
+``FolioApp._hold_source``). In embedded mode the client talks to the user's local service for
+the source over a Unix socket (:mod:`tui.local`): started, or found running, before the app
+imports Textual, so the app itself imports neither FastAPI nor DuckDB nor Arrow. In-process mode
+(``--in-process``, and the tests that ask for it) runs the service inside the app's event loop
+instead, its lifespan tied to the app's. Either way the slow part — reading settings, waiting
+for the service, opening the database — happens off the event loop, after the first paint.
 """
 
 from __future__ import annotations
@@ -60,11 +62,35 @@ def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> Callabl
     return connect
 
 
+def over_socket(service: Any) -> Callable[[], AbstractAsyncContextManager[Any]]:
+    """A client of a local service (:class:`tui.local.launch.LocalService`) over its Unix socket."""
+    import httpx
+
+    from tui.client import QueryClient
+
+    return lambda: QueryClient(
+        LOCAL_URL, service.api_key, transport=httpx.AsyncHTTPTransport(uds=service.socket), retries=2
+    )
+
+
+#: the base URL of a local service (any host: the transport goes to the socket)
+LOCAL_URL = "http://folio.local"
+
+
+def wants_local_service(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the app runs embedded queries on a local service (the default) or in-process
+    (``FOLIO_SERVICE=in-process``, or ``--in-process``)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("FOLIO_SERVICE", "").strip().lower() not in ("in-process", "inprocess", "0", "off")
+
+
 class Connection:
     """``folio [SOURCE] [--server URL --api-key KEY] [--demo]`` as a connection for the app.
 
     ``where`` says what it connected to, once it has (the settings may come from the
-    environment or ``.env``, which are read only when connecting).
+    environment or ``.env``, which are read only when connecting). With ``local``, embedded
+    mode runs on the user's local service for the source (:mod:`tui.local`), found or started
+    by :meth:`start`; otherwise the service runs inside the app and stops with it.
     """
 
     def __init__(
@@ -77,6 +103,7 @@ class Connection:
         demo_rows: int | None = None,
         allow_writes: bool = False,
         allow_dirs: Sequence[str | Path] = (),
+        local: bool = False,
     ) -> None:
         self.server = server
         self.api_key = api_key
@@ -85,32 +112,68 @@ class Connection:
         self.demo_rows = demo_rows
         self.allow_writes = allow_writes
         self.allow_dirs = list(allow_dirs)
+        self.local = local
         self.where = f"demo _events ({demo_rows:,} rows)" if demo_path else ""
+        self._launch: Any = None
+        self.service: Any = None  # the LocalService connected to, once connected
 
-    def _resolve(self) -> tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]:
-        """Runs in a thread: reads settings, imports the client (and the service if needed)."""
-        if self.demo_path:
-            from tui.engines.duckdb import DuckDBEngine
+    def _spec(self, source: str | None) -> Any:
+        from tui.local.spec import ServiceSpec
 
-            engine = DuckDBEngine(self.demo_path, allow_dirs=self.allow_dirs, **app_duckdb_config())
-            return self.where, embedded(engine)
+        return ServiceSpec(
+            source=None if self.demo_path else source,
+            demo_path=self.demo_path,
+            allow_writes=self.allow_writes,
+            allow_dirs=tuple(str(d) for d in self.allow_dirs),
+            duckdb=app_duckdb_config(),
+            cwd=os.getcwd(),
+        )
+
+    def _settings(self) -> Any:
         from tui.config import resolve_settings
 
         settings = resolve_settings(self.server, self.api_key, self.source)
-        if settings.server is not None:
-            if not settings.api_key:
-                raise ValueError("a server is configured but no API key: pass --api-key or set FOLIO_API_KEY")
-            return settings.server, remote(settings.server, settings.api_key)
-        from tui.engines import open_engine
+        if settings.server is not None and not settings.api_key:
+            raise ValueError("a server is configured but no API key: pass --api-key or set FOLIO_API_KEY")
+        return settings
 
-        engine = open_engine(
-            settings.source,
-            allow_writes=self.allow_writes,
-            allow_dirs=self.allow_dirs,
-            duckdb_config=app_duckdb_config(),
-        )
-        where = f"embedded {settings.source}" if settings.source else "embedded DuckDB"
-        return where, embedded(engine)
+    def start(self) -> None:
+        """Find or spawn the local service now, without waiting for it: called before the app
+        imports Textual, so the service's start overlaps the app's. A problem (a bad setting, an
+        unusable runtime directory) is left for :meth:`_resolve` to raise inside the app."""
+        if not self.local:
+            return
+        try:
+            source = None
+            if not self.demo_path:
+                settings = self._settings()
+                if settings.server is not None:
+                    return
+                source = settings.source
+            from tui.local.launch import start
+
+            self._launch = start(self._spec(source))
+        except Exception:
+            self._launch = None
+
+    def _resolve(self) -> tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]:
+        """Runs in a thread: reads settings, imports the client (and the service if needed)."""
+        source = None
+        where = self.where
+        if not self.demo_path:
+            settings = self._settings()
+            if settings.server is not None:
+                return settings.server, remote(settings.server, settings.api_key)
+            source = settings.source
+            where = f"embedded {source}" if source else "embedded DuckDB"
+        spec = self._spec(source)
+        if not self.local:
+            return where, embedded(spec.open_engine())
+        from tui.local.launch import start
+
+        launch = self._launch or start(spec)
+        self.service = launch.wait()
+        return where, over_socket(self.service)
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Any]:

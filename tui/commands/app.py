@@ -8,8 +8,10 @@
 * ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…|sc://…``: embedded mode over that source.
 
 Only building the demo database (once, then cached) happens before the screen appears, with a
-message on stderr. Everything else slow — importing the client and the service, reading the
-settings, opening the database — happens after the first paint (``tui.app.connect``), so the
+message on stderr. Embedded mode runs on the user's local service for the source (``tui.local``):
+one already running from an earlier launch, or one spawned here before Textual is imported, so
+its start overlaps the app's. Everything else slow — importing the client, waiting for the
+service, opening the database — happens after the first paint (``tui.app.connect``), so the
 editor is on screen in a fraction of a second; a setting that cannot work is shown in the app.
 """
 
@@ -49,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let SQL read files under DIR, e.g. SELECT * FROM 'DIR/x.parquet' (repeatable)",
     )
     parser.add_argument("--sql", metavar="SQL", help="put SQL in the editor instead of the last buffer")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the query service inside the app (it stops when the app quits) instead of on "
+        "the background local service that later launches reuse (also FOLIO_SERVICE=in-process)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     if args.source and args.server:
         raise CommandError("give either a SOURCE (embedded mode) or --server, not both", 2)
 
-    from tui.app.connect import Connection
+    from tui.app.connect import Connection, wants_local_service
     from tui.commands.serve import allowed_directories
 
     allow_dirs = allowed_directories(args.allow_dir)
+    local = wants_local_service() and not args.in_process
     sql = args.sql
     if args.demo:
         from tui.demo_cache import DEFAULT_ROWS, DEMO_SQL, demo_path
@@ -79,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                 path = ensure_demo(rows)
             except OSError as exc:
                 raise CommandError(f"cannot build the demo database: {exc}", 1) from None
-        connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs)
+        connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs, local=local)
         sql = sql if sql is not None else DEMO_SQL
     else:
         if args.source and "://" not in args.source:
@@ -93,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
             source=args.source,
             allow_writes=args.allow_writes,
             allow_dirs=allow_dirs,
+            local=local,
         )
+    # the service starts (or is found) now, and imports while the app does
+    connection.start()
 
     from tui.app import FolioApp
     from tui.app.state import default_state_dir
