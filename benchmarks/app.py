@@ -8,15 +8,20 @@ one). The script sends keys with ``tmux send-keys`` and polls ``tmux capture-pan
 screen shows what the key should bring; a measured time is "key sent → screen shows it", so it
 includes tmux, the terminal output and this script's polling (≈2-4 ms per capture).
 
-* **start → screen / ready**: process start → the editor is on screen / the embedded service
-  is up (the service starts after the first paint; F5 before that runs once it is up);
+* **start → screen / ready**: process start → the editor is on screen / the status line says
+  ``ready`` (the app is connected to its service: F5 runs at once; F5 before that runs once it
+  is). *Cold*: no local service was running, the app spawns one (its imports overlap the app's).
+  *Warm*: a second launch after the first quit, which finds the service still running;
 * **first row**: F5 on ``SELECT * FROM _events`` → row 1's data on screen (the query is still
   running: folio pages a running query);
 * **End**: after the query completed, End in the grid → the last row's data on screen;
 * **PageDown**: median over 20 PageDowns from the top → the new screen's first row has data;
-* **peak RSS**: ``VmHWM`` of the folio process after all of the above, plus the peaks of
-  ``RssAnon`` (heap) and ``RssFile`` (file-backed pages, mostly the memory-mapped result chunks
-  the embedded service reads) sampled every 20 ms.
+* **peak RSS**: everything folio runs, the app and its local service summed: the peak of the
+  two processes' ``VmRSS`` added up, sampled every 20 ms (and each one's own ``VmHWM``); the
+  peak of their summed ``Pss`` (shared library pages counted once), sampled every 100 ms.
+
+``--in-process`` adds runs of ``folio --demo --in-process`` (the service inside the app, as
+before the local service) as a baseline in the same run.
 
 **Peers** (``--peers``), in the same run, driven the same way at the same size: Harlequin 2.17 on
 the same DuckDB file (``SELECT * FROM _events``, Ctrl+J; it shows at most 100,000 rows) and
@@ -93,21 +98,33 @@ def status_of(pid: int) -> dict[str, int]:
     return values
 
 
+def pss_of(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 class MemorySampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
+    """Peaks of the processes' summed RSS (every 20 ms) and summed PSS (every 100 ms)."""
+
+    def __init__(self, pids: list[int]) -> None:
         super().__init__(daemon=True)
-        self.pid = pid
-        self.peak_anon = self.peak_file = 0
+        self.pids = pids
+        self.peak_sum = self.peak_pss = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
+        tick = 0
         while not self.stop.is_set():
             try:
-                values = status_of(self.pid)
+                self.peak_sum = max(self.peak_sum, sum(status_of(pid)["VmRSS"] for pid in self.pids))
+                if tick % 5 == 0:
+                    self.peak_pss = max(self.peak_pss, sum(pss_of(pid) for pid in self.pids))
             except OSError:
                 return
-            self.peak_anon = max(self.peak_anon, values.get("RssAnon", 0))
-            self.peak_file = max(self.peak_file, values.get("RssFile", 0))
+            tick += 1
             time.sleep(0.02)
 
 
@@ -122,28 +139,54 @@ def folio_pid(pane_pid: int) -> int:
     while stack:
         pid = stack.pop()
         for child, args in children.get(pid, []):
-            if "-m tui" in args:
+            if "-m tui" in args and "tui.local.serve" not in args:
                 return child
             stack.append(child)
     return pane_pid
 
 
-def one_run(rows: int, pagedowns: int = 20) -> dict[str, float]:
+def service_pid(runtime: Path) -> int | None:
+    """The local service's process, from its info file in the runtime directory."""
+    import json
+
+    for info in runtime.glob("*.json"):
+        return int(json.loads(info.read_text())["pid"])
+    return None
+
+
+def launch(rows: int, env: dict[str, str], in_process: bool) -> tuple[float, float, float]:
+    """Start the app in tmux: (start time, → editor painted, → ready)."""
+    exports = " ".join(f"{k}={v}" for k, v in env.items())
+    flag = " --in-process" if in_process else ""
+    command = f"cd {ROOT} && exec env {exports} {sys.executable} -m tui --demo --demo-rows {rows}{flag}"
+    tmux("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), command)
+    started = time.perf_counter()
+    painted = wait_for(lambda text: "SQL · demo" in text)
+    ready = wait_for(lambda text: "ready · F1 help" in text)
+    return started, painted - started, ready - started
+
+
+def quit_app() -> None:
+    subprocess.run(["tmux", "send-keys", "-t", SESSION, "C-q"], capture_output=True)
+    time.sleep(0.5)
+    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+
+
+def one_run(rows: int, pagedowns: int = 20, in_process: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="folio-app-bench-") as tmp:
+        runtime = Path(tempfile.mkdtemp(prefix="fab-", dir="/tmp"))  # short: a socket path lives in it
         env = {
             "FOLIO_STATE_DIR": f"{tmp}/state",
-            "XDG_DATA_HOME": f"{tmp}/data",  # the embedded result store
+            "XDG_DATA_HOME": f"{tmp}/data",  # the result store
+            "FOLIO_RUNTIME_DIR": str(runtime),
             "TERM": "xterm-256color",
         }
-        exports = " ".join(f"{k}={v}" for k, v in env.items())
-        command = f"cd {ROOT} && exec env {exports} {sys.executable} -m tui --demo --demo-rows {rows}"
-        tmux("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), command)
         try:
-            started = time.perf_counter()
-            painted = wait_for(lambda text: "SQL · demo" in text)
-            ready = wait_for(lambda text: "ready · F1 help" in text)
+            _started, painted, ready = launch(rows, env, in_process)
             pid = folio_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}").strip()))
-            sampler = MemorySampler(pid)
+            service = None if in_process else service_pid(runtime)
+            pids = [pid] + ([service] if service else [])
+            sampler = MemorySampler(pids)
             sampler.start()
 
             sent = press("F5")
@@ -174,23 +217,34 @@ def one_run(rows: int, pagedowns: int = 20) -> dict[str, float]:
             time.sleep(0.2)
             sampler.stop.set()
             sampler.join()
-            memory = status_of(pid)
-            return {
-                "screen": painted - started,
-                "ready": ready - started,
+            app_peak = status_of(pid)["VmHWM"] / 1024
+            service_peak = status_of(service)["VmHWM"] / 1024 if service else 0.0
+            quit_app()
+            figures = {
+                "screen": painted,
+                "ready": ready,
                 "first": first,
                 "end": end,
                 "pagedown": statistics.median(latencies),
                 "pagedown_max": max(latencies),
                 "pagedown_max10": max(latencies[:10]),  # the issue's "slowest of 10", as for the peers
-                "peak_rss": memory["VmHWM"] / 1024,
-                "peak_anon": sampler.peak_anon / 1024,
-                "peak_file": sampler.peak_file / 1024,
+                "peak_rss": sampler.peak_sum / 1024,
+                "peak_pss": sampler.peak_pss / 1024,
+                "app_rss": app_peak,
+                "service_rss": service_peak,
             }
+            if not in_process:  # a second launch finds the service the first left running
+                _started, figures["warm_screen"], figures["warm_ready"] = launch(rows, env, in_process)
+                quit_app()
+            return figures
         finally:
-            subprocess.run(["tmux", "send-keys", "-t", SESSION, "C-q"], capture_output=True)
-            time.sleep(0.5)
-            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+            quit_app()
+            subprocess.run(
+                [sys.executable, "-m", "tui", "service", "stop"],
+                env={**os.environ, "FOLIO_RUNTIME_DIR": str(runtime)},
+                capture_output=True,
+            )
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 PEERS = {
@@ -267,14 +321,16 @@ def peer_run(tool: str, rows: int, db: Path, parquet: Path, pagedowns: int = 10)
 
 
 def print_peers(
-    results: dict[int, list[dict[str, float]]], peers: dict[tuple[str, int], list[dict[str, float]]]
+    results: dict[tuple[str, int], list[dict[str, float]]], peers: dict[tuple[str, int], list[dict[str, float]]]
 ) -> None:
     print("\npeers in the same run, median (seconds, MiB); ratio = folio ÷ peer (below 1: folio is faster/smaller)\n")
     print(
         "| tool | rows | start → first screen s | result loaded s | End → last row s | slowest of 10 PageDowns s | peak RSS MiB |"
     )
     print("|---|---|---|---|---|---|---|")
-    for rows, runs in results.items():
+    for (mode, rows), runs in results.items():
+        if mode != "local service":
+            continue
         folio = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
         print(f"| folio | {rows:,} | {folio['screen']:.2f} | {folio['first']:.3f} (first row) | {folio['end']:.3f} | "
               f"{folio['pagedown_max10']:.3f} | {folio['peak_rss']:.0f} |")  # fmt: skip
@@ -293,12 +349,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also drive Harlequin and VisiData (installed by uv)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also run folio --in-process (the service inside the app) as a baseline",
+    )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("benchmarks/app.py needs tmux: apt-get install -y tmux")
     from tui.engines.demo import ensure_demo
 
-    results: dict[int, list[dict[str, float]]] = {}
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
     peers: dict[tuple[str, int], list[dict[str, float]]] = {}
     scratch = Path(tempfile.mkdtemp(prefix="folio-app-peers-"))
     for rows in args.rows:
@@ -310,14 +371,15 @@ def main() -> None:
 
             with duckdb.connect(str(db), read_only=True) as con:
                 con.execute(f"COPY (SELECT * FROM _events) TO '{parquet}' (FORMAT parquet)")
-        results[rows] = []
+        modes = ["local service", "in-process"] if args.in_process else ["local service"]
         for run in range(args.runs):  # the tools take turns run by run: load hits them alike
-            figures = one_run(rows)
-            results[rows].append(figures)
-            print(
-                f"  {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
-                file=sys.stderr,
-            )
+            for mode in modes:
+                figures = one_run(rows, in_process=mode == "in-process")
+                results.setdefault((mode, rows), []).append(figures)
+                print(
+                    f"  {mode} {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),
+                    file=sys.stderr,
+                )
             for tool in PEERS if args.peers else ():
                 if tool == "visidata" and rows > 1_000_000:
                     continue  # it loads every row: ≈7 GB at 10M on a machine shared with others
@@ -332,15 +394,29 @@ def main() -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
     print(f"\nfolio --demo in tmux {WIDTH}x{HEIGHT}, median of {args.runs} runs (seconds, MiB)\n")
-    header = "| rows | start → screen s | start → service ready s | F5 → first row s | End → last row s | PageDown s (median / max) | peak RSS MiB | peak heap MiB | peak file-backed MiB |"
+    header = (
+        "| mode | rows | start → screen s (cold / warm) | start → ready s (cold / warm) | F5 → first row s "
+        "| End → last row s | PageDown s (median / max of 10 / max of 20) | peak RSS MiB (app + service) "
+        "| app / service peak RSS MiB | peak PSS MiB |"
+    )
     print(header)
     print("|" + "|".join("---" for _ in range(header.count("|") - 1)) + "|")
-    for rows, runs in results.items():
+    for (mode, rows), runs in results.items():
         med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        warm_screen = f"{med['warm_screen']:.2f}" if "warm_screen" in med else "–"
+        warm_ready = f"{med['warm_ready']:.2f}" if "warm_ready" in med else "–"
         print(
-            f"| {rows:,} | {med['screen']:.2f} | {med['ready']:.2f} | {med['first']:.3f} | {med['end']:.3f} | "
-            f"{med['pagedown']:.3f} / {med['pagedown_max']:.3f} | {med['peak_rss']:.0f} | {med['peak_anon']:.0f} | {med['peak_file']:.0f} |"
+            f"| {mode} | {rows:,} | {med['screen']:.2f} / {warm_screen} | {med['ready']:.2f} / {warm_ready} "
+            f"| {med['first']:.3f} | {med['end']:.3f} | {med['pagedown']:.3f} / {med['pagedown_max10']:.3f} / "
+            f"{med['pagedown_max']:.3f} | {med['peak_rss']:.0f} | {med['app_rss']:.0f} / {med['service_rss']:.0f} "
+            f"| {med['peak_pss']:.0f} |"
         )
+    flat = [mode for mode, _ in results if (mode, min(args.rows)) in results and (mode, max(args.rows)) in results]
+    for mode in dict.fromkeys(flat):
+        if min(args.rows) != max(args.rows):
+            low = statistics.median(run["peak_rss"] for run in results[(mode, min(args.rows))])
+            high = statistics.median(run["peak_rss"] for run in results[(mode, max(args.rows))])
+            print(f"\n{mode}: peak RSS at {max(args.rows):,} rows ÷ at {min(args.rows):,} = {high / low:.2f}")
     if peers:
         print_peers(results, peers)
 
