@@ -140,3 +140,25 @@ def test_the_key_names_source_sandbox_and_service_settings():
     assert base.key({"FOLIO_PAGE_MAX_BYTES": "1000"}) != base.key({})
     assert base.key({"FOLIO_STATE_DIR": "/elsewhere"}) == base.key({})  # the app's own setting
     assert ServiceSpec.from_json(base.to_json()) == base
+
+
+def test_a_client_finds_a_stopped_service_started_again(runtime):
+    """The app's transport: the service stops under it; the next request starts it again, with a
+    new key, and the results it had stored are still there."""
+    from tui.client import QueryClient
+    from tui.local.transport import LocalTransport
+
+    first = start(spec()).wait()
+
+    async def go() -> tuple[list[dict], int]:
+        transport = LocalTransport(spec(), first)
+        async with QueryClient(LOCAL_URL, first.api_key, transport=transport, retries=0) as client:
+            stored = await client.run("SELECT range AS n FROM range(1000)", initial_docs=10)
+            os.kill(first.pid, signal.SIGTERM)
+            await asyncio.to_thread(wait_until, lambda: not ServiceFiles(runtime, spec().key()).alive())
+            page = await client.page(stored.query_id, offset=999, docs=1)
+            return page.rows, transport.service.pid
+
+    rows, pid = asyncio.run(go())
+    assert rows == [{"n": 999}]
+    assert pid != first.pid

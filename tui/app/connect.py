@@ -62,15 +62,21 @@ def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> Callabl
     return connect
 
 
-def over_socket(service: Any) -> Callable[[], AbstractAsyncContextManager[Any]]:
-    """A client of a local service (:class:`tui.local.launch.LocalService`) over its Unix socket."""
+def over_socket(service: Any, spec: Any = None) -> Callable[[], AbstractAsyncContextManager[Any]]:
+    """A client of a local service (:class:`tui.local.launch.LocalService`) over its Unix socket;
+    with the service's ``spec``, one that starts the service again if it has gone."""
     import httpx
 
     from tui.client import QueryClient
 
-    return lambda: QueryClient(
-        LOCAL_URL, service.api_key, transport=httpx.AsyncHTTPTransport(uds=service.socket), retries=2
-    )
+    def transport() -> httpx.AsyncBaseTransport:
+        if spec is None:
+            return httpx.AsyncHTTPTransport(uds=service.socket)
+        from tui.local.transport import LocalTransport
+
+        return LocalTransport(spec, service)
+
+    return lambda: QueryClient(LOCAL_URL, service.api_key, transport=transport(), retries=2)
 
 
 #: the base URL of a local service (any host: the transport goes to the socket)
@@ -173,7 +179,7 @@ class Connection:
 
         launch = self._launch or start(spec)
         self.service = launch.wait()
-        return where, over_socket(self.service)
+        return where, over_socket(self.service, spec)
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Any]:
