@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from tui.engines.base import Engine
 from tui.engines.duckdb import DuckDBEngine
-from tui.local.runtime import services
+from tui.local.runtime import services, stop
 from tui.server import Keyring, ServiceSettings, create_app
 from tui.server.service import Service
 
@@ -279,20 +279,9 @@ def _local_services_of_the_session() -> Iterator[None]:
 
 
 def stop_services(directory: Path, timeout: float = 15.0) -> None:
-    """SIGTERM every live service in ``directory``, SIGKILL one that does not stop in time."""
-    running = services(directory)
-    for _files, info in running:
-        pid = (info or {}).get("pid")
-        if isinstance(pid, int):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    deadline = time.monotonic() + timeout
-    for files, info in running:
-        while files.alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if files.alive() and isinstance((info or {}).get("pid"), int):
+    """Stop every live service in ``directory``; SIGKILL one that does not stop in time."""
+    for files, info in services(directory):
+        if not stop(files, info, timeout) and isinstance((info or {}).get("pid"), int):
             os.kill(info["pid"], signal.SIGKILL)
 
 

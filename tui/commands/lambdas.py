@@ -8,49 +8,23 @@ or the server's QueryLambda objects as JSON for scripts. ``folio lambda NAME`` r
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 from typing import Any
 
-from tui.commands import CommandError
+from tui.commands.listing import add_listing_arguments, fetch, write_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from tui.client.console import EXIT_CODES_HELP, add_connection_arguments
-
-    parser.epilog = EXIT_CODES_HELP
+    add_listing_arguments(parser, json_help="print the server's QueryLambda objects as JSON")
     parser.add_argument("--workspace", metavar="W", help="only the lambdas of workspace W")
-    parser.add_argument("--json", action="store_true", help="print the server's QueryLambda objects as JSON")
-    add_connection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.client.console import describe_error, exit_code_for, write_stdout
-    from tui.client.errors import FolioError
-    from tui.config import ConfigError, resolve_settings
-
-    try:
-        settings = resolve_settings(args.server, args.api_key, args.source)
-    except ConfigError as exc:
-        raise CommandError(str(exc), 2) from None
-    try:
-        found = asyncio.run(_list(settings, args.workspace))
-    except FolioError as exc:
-        raise CommandError(describe_error(exc, server=settings.server), exit_code_for(exc)) from None
-    except ValueError as exc:  # MissingApiKey
-        raise CommandError(str(exc), 2) from None
+    found = fetch(args, lambda client: client.lambdas.list(args.workspace))
     if args.json:
-        write_stdout(json.dumps([q.model_dump(mode="json", exclude_none=True) for q in found], indent=2) + "\n")
+        write_json(found)
     else:
         _print_table(found)
     return 0
-
-
-async def _list(settings: Any, workspace: str | None) -> list[Any]:
-    from tui.client.connect import open_client
-
-    async with open_client(settings) as client:
-        return await client.lambdas.list(workspace)
 
 
 def parameters_text(found: Any) -> str:

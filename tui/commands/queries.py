@@ -7,52 +7,25 @@ QueryInfo objects) for scripts.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime
 from typing import Any
 
-from tui.commands import CommandError, run_async
+from tui.commands.listing import add_listing_arguments, fetch, write_json
 
 _STATUS_STYLE = {"COMPLETED": "green", "RUNNING": "yellow", "QUEUED": "cyan", "ERROR": "red", "CANCELLED": "dim"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from tui.client.console import EXIT_CODES_HELP, add_connection_arguments
-
-    parser.epilog = EXIT_CODES_HELP
-    parser.add_argument("--json", action="store_true", help="print the server's QueryInfo objects as JSON")
-    add_connection_arguments(parser)
+    add_listing_arguments(parser, json_help="print the server's QueryInfo objects as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.client.console import describe_error, exit_code_for
-    from tui.client.errors import FolioError
-    from tui.config import ConfigError, resolve_settings
-
-    try:
-        settings = resolve_settings(args.server, args.api_key, args.source)
-    except ConfigError as exc:
-        raise CommandError(str(exc), 2) from None
-    try:
-        infos = run_async(_list(settings))
-    except FolioError as exc:
-        raise CommandError(describe_error(exc, server=settings.server), exit_code_for(exc)) from None
-    except ValueError as exc:  # MissingApiKey
-        raise CommandError(str(exc), 2) from None
+    infos = fetch(args, lambda client: client.list())
     if args.json:
-        from tui.client.console import write_stdout
-
-        write_stdout(json.dumps([info.model_dump(mode="json", exclude_none=True) for info in infos], indent=2) + "\n")
+        write_json(infos)
     else:
         _print_table(infos)
     return 0
-
-
-async def _list(settings: Any) -> list[Any]:
-    from tui.client.connect import open_client
-
-    async with open_client(settings) as client:
-        return await client.list()
 
 
 def _parse(ts: str | None) -> datetime | None:

@@ -9,9 +9,6 @@ ends them now (their running queries end as cancelled by shutdown; stored result
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import time
 
 from tui.commands import CommandError
 
@@ -26,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.local.runtime import RuntimeDirError, runtime_dir, services
+    from tui.local.runtime import RuntimeDirError, runtime_dir, services, stop
 
     try:
         directory = runtime_dir()
@@ -50,19 +47,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"no local service with key {args.key} (see folio service list)", 2)
     stuck = []
     for files, info in chosen:
-        pid = (info or {}).get("pid")
-        if isinstance(pid, int):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while files.alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if files.alive():
-            stuck.append(files.key)
-        else:
+        if stop(files, info, STOP_TIMEOUT_S):
             print(f"stopped {files.key} ({(info or {}).get('source', '')})")
+        else:
+            stuck.append(files.key)
     if stuck:
         raise CommandError(f"did not stop within {STOP_TIMEOUT_S:.0f} s: {', '.join(stuck)}", 1)
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import socket
 import stat
 import time
@@ -158,6 +159,20 @@ def accepts(path: str | os.PathLike[str]) -> bool:
         except OSError:
             return False
     return True
+
+
+def stop(files: ServiceFiles, info: dict[str, Any] | None, timeout: float) -> bool:
+    """SIGTERM the service and wait until its lock is free; whether it stopped in time."""
+    pid = (info or {}).get("pid")
+    if isinstance(pid, int):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while files.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not files.alive()
 
 
 def services(directory: Path) -> list[tuple[ServiceFiles, dict[str, Any] | None]]:
