@@ -281,8 +281,9 @@ def _local_services_of_the_session() -> Iterator[None]:
 def stop_services(directory: Path, timeout: float = 15.0) -> None:
     """Stop every live service in ``directory``; SIGKILL one that does not stop in time."""
     for files, info in services(directory):
-        if not stop(files, info, timeout) and isinstance((info or {}).get("pid"), int):
-            os.kill(info["pid"], signal.SIGKILL)
+        pid = (info or {}).get("pid") or files.pid()
+        if not stop(files, info, timeout) and isinstance(pid, int):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

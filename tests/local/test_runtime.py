@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -39,3 +40,26 @@ def test_liveness_is_the_lock_not_the_files(tmp_path):
     assert files.acquire(timeout=0.05) is None  # a second service for the key gives way
     os.close(fd)
     assert not files.alive()
+
+
+def test_a_starting_service_can_be_stopped_by_the_pid_in_its_lock(tmp_path):
+    import subprocess
+    import sys
+
+    from tui.local.runtime import stop
+
+    files = ServiceFiles(tmp_path, "0123456789abcdef")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from tui.local.runtime import ServiceFiles; from pathlib import Path; "
+         f"ServiceFiles(Path({str(tmp_path)!r}), {files.key!r}).acquire(); import time; time.sleep(60)"]
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while files.pid() != holder.pid:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert files.read_info() is None  # "starting": nothing published yet
+        assert stop(files, None, timeout=10)
+        assert holder.wait(10) != 0
+    finally:
+        holder.kill()

@@ -4,9 +4,9 @@
 user's alone (mode 0700, refused if anyone else owns it or can enter it), because what is in it
 lets a process run SQL as the user. For a service with key ``K``:
 
-* ``K.lock``: held (``flock``) by the service for as long as it lives. The kernel drops it when
-  the process dies, however it dies, so "is the lock held?" is the liveness test, immune to
-  stale files and reused PIDs;
+* ``K.lock``: held (``flock``) by the service for as long as it lives, and holding its pid. The
+  kernel drops the lock when the process dies, however it dies, so "is the lock held?" is the
+  liveness test, immune to stale files and reused PIDs;
 * ``K.sock``: the service's Unix socket (0600);
 * ``K.json``: ``{"pid", "api_key", "socket", "store", "source", "started"}``, written (0600,
   atomically) once the socket listens: a launcher that can read it can connect;
@@ -104,12 +104,24 @@ class ServiceFiles:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     return None
                 time.sleep(0.01)
+                continue
+            # the pid, so a service can be stopped while it is still starting (no info file yet)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            return fd
+
+    def pid(self) -> int | None:
+        """The pid of the service holding the lock, as it wrote it there."""
+        try:
+            text = self.lock.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
 
     def read_info(self) -> dict[str, Any] | None:
         try:
@@ -163,7 +175,7 @@ def accepts(path: str | os.PathLike[str]) -> bool:
 
 def stop(files: ServiceFiles, info: dict[str, Any] | None, timeout: float) -> bool:
     """SIGTERM the service and wait until its lock is free; whether it stopped in time."""
-    pid = (info or {}).get("pid")
+    pid = (info or {}).get("pid") or files.pid()
     if isinstance(pid, int):
         try:
             os.kill(pid, signal.SIGTERM)
