@@ -1,8 +1,8 @@
 """``folio --demo`` with the demo cached: nothing heavy before the editor is on screen.
 
 DuckDB and Arrow (≈0.3–0.6 s of imports) load in the local service's own process, which the app
-spawns before it imports Textual; only a first run, which builds the demo, needs them in the
-app's process, before the app starts.
+spawns before it imports Textual; a first run builds the demo in a process of its own, before the
+app starts.
 """
 
 from __future__ import annotations
@@ -58,7 +58,22 @@ def test_a_cached_demo_starts_the_app_without_duckdb_or_arrow(tmp_path):
     assert _imported_before_the_app(tmp_path) == "[]"
 
 
-def test_a_first_run_builds_the_demo_before_the_app(tmp_path):
-    imported = _imported_before_the_app(tmp_path)
-    assert "duckdb" in imported
+def test_a_first_run_builds_the_demo_before_the_app_in_a_process_of_its_own(tmp_path):
+    assert _imported_before_the_app(tmp_path) == "[]"  # the build's DuckDB was another process's
     assert (tmp_path / "cache" / "demo-10.duckdb").exists()
+
+
+def test_a_demo_that_cannot_be_built_is_one_line_and_exit_1(tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache directory should be")
+    env = {"FOLIO_CACHE_DIR": str(blocked), "PATH": "/usr/bin:/bin", "FOLIO_RUNTIME_DIR": str(tmp_path / "run")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--demo", "--demo-rows", "10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("folio: cannot build the demo database:") and "Traceback" not in done.stderr

@@ -59,6 +59,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def build_demo(rows: int) -> None:
+    """Build the demo database in a process of its own: the build's memory (DuckDB's, bounded
+    by tui.engines.demo) is returned when it exits, and the app's process never imports DuckDB."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from tui.engines.demo import ensure_demo\n"
+        "try:\n"
+        "    ensure_demo(int(sys.argv[1]))\n"
+        "except OSError as exc:\n"
+        "    sys.exit(f'cannot build the demo database: {exc}')\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(rows)], stderr=subprocess.PIPE, text=True)
+    except KeyboardInterrupt:
+        raise CommandError("interrupted while building the demo database (nothing was kept)", 130) from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise CommandError(lines[-1] if lines else f"building the demo database failed ({done.returncode})", 1)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.demo and (args.source or args.server):
         raise CommandError("--demo runs embedded over the demo database: give no SOURCE or --server with it", 2)
@@ -80,14 +102,9 @@ def run(args: argparse.Namespace) -> int:
         if rows < 0:
             raise CommandError("--demo-rows must be 0 or more", 2)
         path = demo_path(rows)
-        if not path.exists():  # only then import DuckDB before the screen: it builds the demo
-            from tui.engines.demo import ensure_demo
-
+        if not path.exists():
             print(f"folio: building the demo database ({rows:,} rows; once, then cached)…", file=sys.stderr)
-            try:
-                path = ensure_demo(rows)
-            except OSError as exc:
-                raise CommandError(f"cannot build the demo database: {exc}", 1) from None
+            build_demo(rows)
         connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs, local=local)
         sql = sql if sql is not None else DEMO_SQL
     else:
