@@ -26,17 +26,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
 from tui.engines.duckdb import DuckDBExecution, error_position
+from tui.store.literals import int64s
 from tui.store.resultset import INDEX_FILE, ResultIndex
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 log = logging.getLogger("folio.derived")
 
@@ -149,6 +152,11 @@ _MAPPED = pafs.LocalFileSystem(use_mmap=True)
 
 
 def _dataset(stored: StoredResult) -> ds.Dataset:
+    # imported here, not with the module: importing pyarrow.dataset imports pandas (its module
+    # init makes an Arrow scalar from a Python value, tui.store.literals), 55 MiB and ~1 s that
+    # a service pays only once a derived result is asked for
+    import pyarrow.dataset as ds
+
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
     # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
     return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
@@ -159,7 +167,7 @@ def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
     for chunk in stored.index.chunks:
         # memory-mapped: only the columns DuckDB reads are ever paged in
         batch = pa.ipc.open_file(pa.memory_map(str(stored.directory / chunk.name), "r")).get_batch(0)
-        numbers = pa.array(range(chunk.start, chunk.start + batch.num_rows), pa.int64())
+        numbers = int64s(range(chunk.start, chunk.start + batch.num_rows))
         yield pa.RecordBatch.from_arrays([numbers, *batch.columns], schema=schema)
 
 

@@ -233,7 +233,8 @@ class RenderedChunks:
         texts = row_texts(pa.Table.from_batches([batch]), terminator=",")
         ends = pa.Array.from_buffers(pa.int32(), len(texts) + 1, [None, texts.buffers()[1]], offset=texts.offset)
         base = ends[0].as_py()
-        header = pc.subtract(ends, base).cast(pa.uint64()).buffers()[1][: 8 * len(ends)]
+        # the Arrow scalar, not ``base``: a Python int would make pyarrow import pandas (tui.store.literals)
+        header = pc.subtract(ends, ends[0]).cast(pa.uint64()).buffers()[1][: 8 * len(ends)]
         body = texts.buffers()[2][base : ends[-1].as_py()]
         size = header.size + body.size
         if size > self.capacity_bytes:
