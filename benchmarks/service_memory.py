@@ -38,8 +38,12 @@ from benchmarks._common import ROOT, machine, print_table
 Q = "/v1/orgs/self/queries"
 PAGE = 250  # the app's page (tui.app.grid.grid.PAGE_SIZE)
 SAMPLE_S = 0.02
-#: the app's DuckDB settings (tui.app.connect.APP_DUCKDB; not imported: tui.app imports Textual)
-APP_DUCKDB = {"memory_limit": "64MB", "threads": 1}
+#: the app's DuckDB settings (tui.app.connect.APP_DUCKDB, with the same environment overrides;
+#: not imported: tui.app imports Textual)
+APP_DUCKDB = {
+    "memory_limit": os.environ.get("FOLIO_DUCKDB_MEMORY_LIMIT") or "64MB",
+    "threads": int(os.environ.get("FOLIO_DUCKDB_THREADS") or 1),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,6 +218,7 @@ def main() -> None:
         return statistics.median(r[key] for r in results[(name, rows)])
 
     print(f"\nservice process, SELECT * FROM _events then first/middle/last {PAGE}-row page; "
+          f"DuckDB memory_limit {APP_DUCKDB['memory_limit']}, {APP_DUCKDB['threads']} thread(s); "
           f"median of {args.runs}; {machine()}\n")  # fmt: skip
     table = []
     for name, _ in variants:

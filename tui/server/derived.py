@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.fs as pafs
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
@@ -148,18 +147,18 @@ def rows_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
 
 
-_MAPPED = pafs.LocalFileSystem(use_mmap=True)
-
-
 def _dataset(stored: StoredResult) -> ds.Dataset:
-    # imported here, not with the module: importing pyarrow.dataset imports pandas (its module
-    # init makes an Arrow scalar from a Python value, tui.store.literals), 55 MiB and ~1 s that
-    # a service pays only once a derived result is asked for
+    # imported here, not with the module: pyarrow.dataset imports pandas (its module init makes
+    # an Arrow scalar from a Python value, see tui.store.literals) and pyarrow.fs loads the S3,
+    # GCS, Azure and HDFS libraries: 70 MiB and a second that a service pays only once a
+    # derived result is asked for
     import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
 
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
     # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
-    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
+    mapped = pafs.LocalFileSystem(use_mmap=True)
+    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=mapped)
 
 
 def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:

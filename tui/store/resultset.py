@@ -131,6 +131,10 @@ def _syncfs(directory: Path) -> bool:
     return True
 
 
+def _succeeded(sync: Future[None]) -> bool:
+    return sync.done() and not sync.cancelled() and sync.exception() is None
+
+
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
     try:
@@ -230,6 +234,9 @@ class ResultWriter:
         nbytes = path.stat().st_size
         if self._account:
             self._account(nbytes)
+        # the syncs that succeeded are forgotten as the result grows (one per chunk: 1,200 at
+        # 10M rows); a failed one is kept for finish() to raise
+        self._syncs = [sync for sync in self._syncs if not _succeeded(sync)]
         self._syncs.append(_SYNCER.submit(_fsync_path, path))
         chunk = Chunk(self._written_rows, batch.num_rows, nbytes, name)
         widths = batch_widths(batch)
