@@ -1,14 +1,18 @@
 """Issue 12: the memory of the app's service process, flat in the result size.
 
-    uv run python benchmarks/service_memory.py [--rows 1000000 10000000] [--runs 3] [--before REV]
+    uv run python benchmarks/service_memory.py [--rows 1000000 10000000] [--runs 3] [--jumps 200]
+        [--before REV]
 
 Runs the service the way the app runs it in a process of its own: ``create_app`` under uvicorn
 on a Unix socket, over a DuckDBEngine on the cached demo database with the app's DuckDB settings
 (64 MB, one thread). Then, as the app does, submits ``SELECT * FROM _events`` async with a
 250-row first page, waits until it is COMPLETED, and reads the first, the middle and the last
-250-row page. The service's /proc status is sampled every 20 ms throughout: the peak of VmHWM
+250-row page, then ``--jumps`` pages at random offsets (as End, ctrl+g and scrolling do). The service's /proc status is sampled every 20 ms throughout: the peak of VmHWM
 (what issue 12 counts), of RssAnon (heap: Python, Arrow, DuckDB) and of RssFile (mapped files:
 libraries, memory-mapped chunks). Medians of ``--runs`` fresh services per size.
+
+The service's settings come from the environment as the app's do (``FOLIO_<SETTING>``, e.g.
+``FOLIO_MAPPED_CHUNK_BYTES``), DuckDB's from ``FOLIO_DUCKDB_MEMORY_LIMIT`` / ``FOLIO_DUCKDB_THREADS``.
 
 ``--before REV`` measures the service of git revision REV (e.g. ``main``) in the same run,
 interleaved with this checkout's: a copy of REV's ``tui`` is put first on the child's path.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import secrets
 import statistics
 import subprocess
@@ -110,7 +115,7 @@ class Sampler(threading.Thread):
         return self.peak
 
 
-def measure(rows: int, code: Path) -> dict[str, float]:
+def measure(rows: int, code: Path, jumps: int) -> dict[str, float]:
     """One fresh service over the ``rows`` demo, running code from ``code``; figures in MiB / s."""
     api_key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="folio-svcmem-") as tmp:
@@ -121,13 +126,13 @@ def measure(rows: int, code: Path) -> dict[str, float]:
         with open(Path(tmp) / "serve.log", "w+") as log:
             proc = subprocess.Popen(cmd, cwd=code, env=env, stderr=log)
             try:
-                return _drive(proc, sock, api_key, rows, log)
+                return _drive(proc, sock, api_key, rows, jumps, log)
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
 
 
-def _drive(proc: subprocess.Popen, sock: str, api_key: str, rows: int, log) -> dict[str, float]:
+def _drive(proc: subprocess.Popen, sock: str, api_key: str, rows: int, jumps: int, log) -> dict[str, float]:
     transport = httpx.HTTPTransport(uds=sock)
     headers = {"Authorization": f"ApiKey {api_key}"}
     with httpx.Client(transport=transport, base_url="http://folio", headers=headers, timeout=120) as http:
@@ -164,7 +169,8 @@ def _drive(proc: subprocess.Popen, sock: str, api_key: str, rows: int, log) -> d
         total = info["stats"]["result_set_document_count"]
         if total != rows:
             raise RuntimeError(f"{total:,} rows stored, not {rows:,}")
-        for offset in (0, total // 2, total - PAGE):
+        rng = random.Random(rows)
+        for offset in [0, total // 2, total - PAGE] + [rng.randrange(total - PAGE) for _ in range(jumps)]:
             page = http.get(f"{Q}/{query_id}/pages", params={"offset": offset, "docs": PAGE})
             page.raise_for_status()
             if len(page.json()["results"]) != PAGE:
@@ -194,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jumps", type=int, default=200, help="pages read at random offsets after the first three")
     parser.add_argument("--before", metavar="REV", help="also measure git revision REV (e.g. main)")
     args = parser.parse_args()
 
@@ -209,7 +216,7 @@ def main() -> None:
         for run in range(args.runs):
             for rows in args.rows:
                 for name, code in variants:  # interleaved, so a noisy minute hits both alike
-                    figures = measure(rows, code)
+                    figures = measure(rows, code, args.jumps)
                     results.setdefault((name, rows), []).append(figures)
                     print(f"run {run + 1} {name} {rows:,}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()),
                           file=sys.stderr)  # fmt: skip
@@ -218,7 +225,7 @@ def main() -> None:
         return statistics.median(r[key] for r in results[(name, rows)])
 
     print(f"\nservice process, SELECT * FROM _events then first/middle/last {PAGE}-row page; "
-          f"DuckDB memory_limit {APP_DUCKDB['memory_limit']}, {APP_DUCKDB['threads']} thread(s); "
+          f"then {args.jumps} at random; DuckDB memory_limit {APP_DUCKDB['memory_limit']}, {APP_DUCKDB['threads']} thread(s); "
           f"median of {args.runs}; {machine()}\n")  # fmt: skip
     table = []
     for name, _ in variants:

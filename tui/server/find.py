@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from tui.engines.base import is_json_field
 from tui.store.jsonrows import _column_fragments, _temporal_text, map_entries
 from tui.store.literals import boolean, null_text, text, texts
-from tui.store.resultset import Chunk, ResultIndex
+from tui.store.resultset import Chunk, ResultIndex, read_chunk
 
 
 class FindError(ValueError):
@@ -238,7 +238,7 @@ class Finder:
 
     def _read(self, chunk: Chunk) -> pa.RecordBatch:
         # not the shared chunk cache: a scan of a whole result would evict every page's chunks
-        return pa.ipc.open_file(pa.memory_map(str(self.directory / chunk.name), "r")).get_batch(0)
+        return read_chunk(self.directory / chunk.name)
 
 
 def _could_match(type_: pa.DataType, text: str, case: bool) -> bool:

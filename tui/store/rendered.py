@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tui.store.jsonrows import row_texts
-from tui.store.resultset import CHUNKS, Chunk, QuotaExceeded, ResultIndex
+from tui.store.resultset import Chunk, QuotaExceeded, ResultIndex, read_chunk
 
 SUFFIX = ".rows.json"
 _OFFSET = struct.Struct("<Q")
@@ -227,7 +227,7 @@ class RenderedChunks:
     def _render(self, directory: Path, chunk: Chunk, path: Path) -> bool:
         key = str(path)
         try:
-            batch = CHUNKS.get(directory / chunk.name)
+            batch = read_chunk(directory / chunk.name)  # every row of it: not kept mapped
         except (FileNotFoundError, pa.ArrowException):
             return False
         texts = row_texts(pa.Table.from_batches([batch]), terminator=",")
