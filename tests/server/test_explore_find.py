@@ -142,3 +142,21 @@ def test_find_on_other_org_unknown_and_failed_queries(service_factory):
     with svc.client() as other:
         other.headers["Authorization"] = f"ApiKey {svc.other_key}"
         assert other.get(q(mine) + "/find", params={"text": "a"}).status_code == 404
+
+
+def test_map_keys_and_items_are_found(service_factory):
+    """A MAP column is searched by its keys and its items, in every chunk (its entries are
+    read through a cast: pyarrow has no flatten kernel for maps, and find over one failed)."""
+    svc = service_factory(chunk_rows=7)
+    with svc.client() as http:
+        sql = "SELECT i, MAP {'k' || i: 'value ' || (i * 3)} AS m FROM range(30) t(i)"
+        query_id = run(http, sql, max_initial_results=1)["query_id"]
+
+        def find(**params) -> dict:
+            response = http.get(q(query_id) + "/find", params=params)
+            assert response.status_code == 200, response.text
+            return response.json()["data"]
+
+        assert find(text="k17", column="m")["match"] == 17  # a key, in the third chunk
+        assert find(text="value 63")["match"] == 21  # an item (the row sliced from its chunk)
+        assert find(text="value 64")["done"] is True

@@ -135,3 +135,23 @@ def _real_fsync(path, *, directory=False):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def test_a_failed_chunk_fsync_fails_the_result_however_many_chunks_follow(tmp_path, monkeypatch):
+    """The writer forgets chunk syncs that succeeded as it goes (one per chunk), never one
+    that failed: the result must not be COMPLETED over a chunk that may not be on disk."""
+    from tui.store import resultset
+
+    def failing_first(path, *, directory=False):
+        if Path(path).name == "chunk-000000.arrow":
+            raise OSError(5, "Input/output error", str(path))
+        _real_fsync(path, directory=directory)
+
+    monkeypatch.setattr(resultset, "_fsync_path", failing_first)
+    writer = write(tmp_path / "r", [100], chunk_rows=10)
+    resultset._SYNCER.submit(lambda: None).result()  # the first chunk's sync has failed
+    for start in range(100, 300, 50):
+        writer.append(batch(start, 50))  # more chunks, written after the failure was known
+    with pytest.raises(OSError, match="Input/output error"):
+        writer.finish()
+    assert load_index(tmp_path / "r") is None

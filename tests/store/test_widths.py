@@ -39,3 +39,17 @@ def test_the_index_keeps_the_widest_over_every_chunk_and_survives_a_reload(tmp_p
 def test_batch_widths_one_per_column():
     batch = pa.record_batch([pa.array([1]), pa.array(["ab"])], names=["a", "b"])
     assert batch_widths(batch) == [1, 2]
+
+
+def test_a_width_measured_from_the_extremes_is_that_of_the_longest_value():
+    """Integers, decimals and temporal values are measured by their smallest and largest only:
+    the result is still the longest text of any value."""
+    columns = [
+        pa.array([5, -12345, 999, None]),
+        pa.array([datetime.datetime(2026, 1, 2, 3, 4, 5, 6), None], pa.timestamp("us")),
+        pa.array([datetime.datetime(1999, 12, 31, 23, 59, 59)], pa.timestamp("ns", tz="Europe/Paris")),
+        pa.array([datetime.time(1, 2, 3), datetime.time(23, 0)]),
+        pa.array([1, -20], pa.decimal128(12, 3)),
+    ]
+    for column in columns:
+        assert text_width(column) == max(len(v) for v in column.cast(pa.string()).to_pylist() if v is not None)

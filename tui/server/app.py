@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tui import __version__
 from tui.engines.base import Engine
 from tui.server import catalog_routes, errors, explore_routes, lambdas, routes, unimplemented
+from tui.server.arrow_memory import settle_memory_pool
 from tui.server.auth import Keyring
 from tui.server.catalog import CatalogCache
 from tui.server.errors import ApiError, error_response
@@ -80,6 +81,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     close_engine: bool = True,
 ) -> FastAPI:
+    settle_memory_pool()
     service = Service(settings, engine, clock=clock)
     shared_keys = None
     if service.store.remote:

@@ -26,17 +26,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.fs as pafs
 
 from tui.engines import params as sqlparams
 from tui.engines.base import Engine, Execution, SqlError
 from tui.engines.duckdb import DuckDBExecution, error_position
+from tui.store.literals import int64s
 from tui.store.resultset import INDEX_FILE, ResultIndex
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 log = logging.getLogger("folio.derived")
 
@@ -145,13 +147,18 @@ def rows_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
 
 
-_MAPPED = pafs.LocalFileSystem(use_mmap=True)
-
-
 def _dataset(stored: StoredResult) -> ds.Dataset:
+    # imported here, not with the module: pyarrow.dataset imports pandas (its module init makes
+    # an Arrow scalar from a Python value, see tui.store.literals) and pyarrow.fs loads the S3,
+    # GCS, Azure and HDFS libraries: 70 MiB and a second that a service pays only once a
+    # derived result is asked for
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
     # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
-    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=_MAPPED)
+    mapped = pafs.LocalFileSystem(use_mmap=True)
+    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=mapped)
 
 
 def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
@@ -159,7 +166,7 @@ def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
     for chunk in stored.index.chunks:
         # memory-mapped: only the columns DuckDB reads are ever paged in
         batch = pa.ipc.open_file(pa.memory_map(str(stored.directory / chunk.name), "r")).get_batch(0)
-        numbers = pa.array(range(chunk.start, chunk.start + batch.num_rows), pa.int64())
+        numbers = int64s(range(chunk.start, chunk.start + batch.num_rows))
         yield pa.RecordBatch.from_arrays([numbers, *batch.columns], schema=schema)
 
 

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tui.engines.base import is_json_field
-from tui.store.jsonrows import _column_fragments, _temporal_text
-from tui.store.resultset import Chunk, ResultIndex
+from tui.store.jsonrows import _column_fragments, _temporal_text, map_entries
+from tui.store.literals import boolean, null_text, text, texts
+from tui.store.resultset import Chunk, ResultIndex, read_chunk
 
 
 class FindError(ValueError):
@@ -77,17 +78,19 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
         array = array.dictionary_decode()
         type_ = array.type
     if is_json_field(field):
-        return pa.array([_compact_json(v) for v in array.to_pylist()], pa.string())
+        return texts([_compact_json(v) for v in array.to_pylist()])
     if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return array.cast(pa.string())
     if pa.types.is_boolean(type_):
-        return pc.if_else(array, pa.scalar("true"), pa.scalar("false"))
+        return pc.if_else(array, text("true"), text("false"))
     if pa.types.is_integer(type_) or pa.types.is_decimal(type_):
         return array.cast(pa.string())
     if pa.types.is_floating(type_):
-        text = array.cast(pa.string())
+        digits = array.cast(pa.string())
         return pc.if_else(
-            pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text
+            pc.match_substring_regex(digits, "^-?[0-9]+$"),
+            pc.binary_join_element_wise(digits, text(".0"), text("")),
+            digits,
         )
     if pa.types.is_timestamp(type_) or pa.types.is_date(type_) or pa.types.is_time(type_):
         return _temporal_text(array, type_)
@@ -97,8 +100,8 @@ def cell_texts(array: pa.Array, field: pa.Field) -> pa.Array:
     fragments = _column_fragments(array, field)
     quoted = pc.starts_with(fragments, '"')
     unquoted = pc.utf8_slice_codeunits(fragments, 1, -1)
-    text = pc.if_else(pc.fill_null(quoted, False), unquoted, fragments)
-    return pc.if_else(array.is_valid(), text, pa.scalar(None, pa.string()))
+    shown = pc.if_else(pc.fill_null(quoted, boolean(False)), unquoted, fragments)
+    return pc.if_else(array.is_valid(), shown, null_text())
 
 
 def _compact_json(text: str | None) -> str | None:
@@ -130,7 +133,7 @@ class Finder:
             self.columns = list(range(len(names)))
         if request.regex:
             try:  # RE2, as the kernels use it: compiled once here to report a bad pattern
-                pc.match_substring_regex(pa.array([""]), request.text, ignore_case=not request.case)
+                pc.match_substring_regex(texts([""]), request.text, ignore_case=not request.case)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise FindError(f"invalid regular expression: {exc}") from None
             self.searchable = self.columns
@@ -167,7 +170,7 @@ class Finder:
             field, column = self.index.schema.field(i), batch.column(i)
             if self._by_leaves and pa.types.is_nested(field.type) and not self._leaves_may_match(column):
                 continue
-            mask = pc.fill_null(self._match(cell_texts(column, field)), False)
+            mask = pc.fill_null(self._match(cell_texts(column, field)), boolean(False))
             masks.append((i, mask))
             any_mask = mask if any_mask is None else pc.or_(any_mask, mask)
         return any_mask, masks
@@ -182,7 +185,7 @@ class Finder:
                     return True
             elif (
                 _could_match(field.type, self.request.text, self.request.case)
-                and pc.any(pc.fill_null(self._match(cell_texts(leaf, field)), False)).as_py()
+                and pc.any(pc.fill_null(self._match(cell_texts(leaf, field)), boolean(False))).as_py()
             ):
                 return True
         return False
@@ -235,7 +238,7 @@ class Finder:
 
     def _read(self, chunk: Chunk) -> pa.RecordBatch:
         # not the shared chunk cache: a scan of a whole result would evict every page's chunks
-        return pa.ipc.open_file(pa.memory_map(str(self.directory / chunk.name), "r")).get_batch(0)
+        return read_chunk(self.directory / chunk.name)
 
 
 def _could_match(type_: pa.DataType, text: str, case: bool) -> bool:
@@ -253,10 +256,10 @@ def _leaves(array: pa.Array, field: pa.Field) -> Iterator[tuple[pa.Array | pa.Sc
     type_ = array.type
     if pa.types.is_struct(type_):
         for child_field, child in zip(type_, array.flatten(), strict=True):
-            yield pa.scalar(child_field.name), None
+            yield text(child_field.name), None
             yield from _leaves(child, child_field)
     elif pa.types.is_map(type_):
-        keys, items = array.flatten().flatten()
+        keys, items = map_entries(array)
         yield from _leaves(keys, type_.key_field)
         yield from _leaves(items, type_.item_field)
     elif pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):

@@ -37,7 +37,7 @@ from tui.store.jsonrows import documents_json
 from tui.store.lambdas import LambdaStore
 from tui.store.pagebytes import documents_within, rows_within
 from tui.store.registry import QueryRecord
-from tui.store.resultset import QuotaExceeded, ResultIndex, read_rows
+from tui.store.resultset import CHUNKS, QuotaExceeded, ResultIndex, read_rows
 from tui.store.store import Store
 from tui.wire import MAX_OFFSET, ErrorType, QueryStatus, format_ts
 
@@ -546,6 +546,7 @@ def _open_lambdas(store: Store, clock: Clock) -> LambdaStore:
 
 
 def _open_store(settings: ServiceSettings, clock: Clock) -> Store:
+    CHUNKS.resize(settings.mapped_chunk_bytes)  # one cache per process: the last service's bound
     common = dict(
         clock=clock,
         expiry=timedelta(seconds=settings.expiry_s),

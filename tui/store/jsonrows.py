@@ -35,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tui.engines.base import is_json_field
+from tui.store.literals import int32s, int64, null_text, repeated, texts
+from tui.store.literals import text as _text  # many locals here are called ``text``
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
@@ -154,15 +156,15 @@ def _walk(value: Any, type_: pa.DataType) -> Any:
 
 
 def _python_values(column: pa.ChunkedArray | pa.Array, field: pa.Field) -> list[Any]:
+    if pa.types.is_timestamp(field.type) or pa.types.is_date(field.type) or pa.types.is_time(field.type):
+        # text made by Arrow, and never the column's own Python values: a zoned or nanosecond
+        # timestamp's makes pyarrow import pandas (tui.store.literals)
+        return _temporal_text(column, field.type).to_pylist()
     values = column.to_pylist()
     if is_json_field(field):
         return [_json_text(v) for v in values]
     if _needs_walk(field.type):
         return [_walk(v, field.type) for v in values]
-    if pa.types.is_timestamp(field.type) or pa.types.is_date(field.type) or pa.types.is_time(field.type):
-        return _temporal_text(
-            pa.chunked_array([column]) if isinstance(column, pa.Array) else column, field.type
-        ).to_pylist()
     return values
 
 
@@ -178,11 +180,11 @@ def to_documents(table: pa.Table) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # Columns → arrays of JSON fragments (the fast path)
 
-_NULL = pa.scalar("null")
-_INFINITY, _MINUS_INFINITY = pa.scalar('"Infinity"'), pa.scalar('"-Infinity"')
-_QUOTE = pa.scalar('"')
 _CONTROL = [chr(c) for c in range(0x20)]
 _CONTROL_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: Arrow literals come from tui.store.literals, never from Python values (which would make
+#: pyarrow import pandas); so does every literal handed to a compute function below
+_EMPTY = _text("")
 
 
 class _NoKernel(Exception):
@@ -195,7 +197,7 @@ def _temporal_text(column: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa
         naive = column.cast(pa.timestamp(type_.unit)) if type_.tz else column
         # Arrow writes timestamps in ASCII, so a byte slice is the character slice (and 3× faster)
         text = pc.binary_replace_slice(naive.cast(pa.string()), 10, 11, "T")
-        return pc.binary_join_element_wise(text, pa.scalar("Z"), "") if type_.tz else text
+        return pc.binary_join_element_wise(text, _text("Z"), _EMPTY) if type_.tz else text
     return column.cast(pa.string())
 
 
@@ -206,13 +208,13 @@ def _quoted(text: pa.Array) -> pa.Array:
         text = pc.replace_substring(text, '"', '\\"')
         for ch in _CONTROL:
             text = pc.replace_substring(text, ch, _CONTROL_ESCAPES.get(ch, f"\\u{ord(ch):04x}"))
-    return pc.binary_join_element_wise(_QUOTE, text, _QUOTE, "")
+    return pc.binary_join_element_wise(_text('"'), text, _text('"'), _EMPTY)
 
 
 def _with_nulls(fragments: pa.Array, source: pa.Array) -> pa.Array:
     if not source.null_count:
         return fragments
-    return pc.fill_null(pc.if_else(source.is_valid(), fragments, pa.scalar(None, pa.string())), _NULL)
+    return pc.fill_null(pc.if_else(source.is_valid(), fragments, null_text()), _text("null"))
 
 
 def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
@@ -230,20 +232,22 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
     if pa.types.is_dictionary(type_):
         return _fragments(array.dictionary_decode(), pa.field(field.name, type_.value_type, metadata=field.metadata))
     if pa.types.is_null(type_):
-        return pa.array(["null"] * len(array), pa.string())
+        return repeated("null", len(array))
     if pa.types.is_boolean(type_):
-        return _with_nulls(pc.if_else(array, pa.scalar("true"), pa.scalar("false")), array)
+        return _with_nulls(pc.if_else(array, _text("true"), _text("false")), array)
     if pa.types.is_integer(type_):
         return _with_nulls(array.cast(pa.string()), array)
     if pa.types.is_floating(type_):
         text = array.cast(pa.string())
         # Arrow writes 1.0 as "1"; keep floats recognisable as floats, as orjson does
         text = pc.if_else(
-            pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, ".0", ""), text
+            pc.match_substring_regex(text, "^-?[0-9]+$"), pc.binary_join_element_wise(text, _text(".0"), _EMPTY), text
         )
         if pc.any(pc.invert(pc.is_finite(array))).as_py():
             named = pc.if_else(
-                pc.is_nan(array), pa.scalar('"NaN"'), pc.if_else(pc.greater(array, 0), _INFINITY, _MINUS_INFINITY)
+                pc.is_nan(array),
+                _text('"NaN"'),
+                pc.if_else(pc.greater(array, int64(0)), _text('"Infinity"'), _text('"-Infinity"')),
             )
             text = pc.if_else(pc.is_finite(array), text, named)
         return _with_nulls(text, array)
@@ -252,32 +256,31 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
         integral = type_.scale == 0 and type_.precision <= _INTEGRAL_DIGITS
         if type_.scale == 0 and not integral:
             digits = pc.utf8_length(pc.utf8_ltrim(text, "-"))
-            return _with_nulls(pc.if_else(pc.less_equal(digits, _INTEGRAL_DIGITS), text, _quoted(text)), array)
+            return _with_nulls(pc.if_else(pc.less_equal(digits, int64(_INTEGRAL_DIGITS)), text, _quoted(text)), array)
         return _with_nulls(text if integral else _quoted(text), array)
     if pa.types.is_string(type_) or pa.types.is_large_string(type_):
         return _with_nulls(_quoted(array.cast(pa.string())), array)
     if pa.types.is_timestamp(type_) or pa.types.is_date(type_) or pa.types.is_time(type_):
         # digits, '-', ':', '.', 'T', 'Z': nothing to escape, so no scan for it
         text = _temporal_text(array, type_)
-        return _with_nulls(pc.binary_join_element_wise(_QUOTE, text, _QUOTE, ""), array)
+        return _with_nulls(pc.binary_join_element_wise(_text('"'), text, _text('"'), _EMPTY), array)
     if pa.types.is_struct(type_):
         parts: list[Any] = []
         children = array.flatten()
         for i, (child_field, child) in enumerate(zip(type_, children)):
             key = orjson.dumps(child_field.name).decode()
-            parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _fragments(child, child_field)]
+            parts += [_text(("{" if i == 0 else ",") + key + ":"), _fragments(child, child_field)]
         if not parts:
-            return _with_nulls(pa.array(["{}"] * len(array), pa.string()), array)
-        parts.append(pa.scalar("}"))
-        return _with_nulls(pc.binary_join_element_wise(*parts, ""), array)
+            return _with_nulls(repeated("{}", len(array)), array)
+        parts.append(_text("}"))
+        return _with_nulls(pc.binary_join_element_wise(*parts, _EMPTY), array)
     if pa.types.is_map(type_):
-        # ``array.keys`` ignores a slice's offset; the flattened entries respect it
-        key_values, item_values = array.flatten().flatten()
+        key_values, item_values = map_entries(array)
         keys = _fragments(key_values, type_.key_field)
         if not (pa.types.is_string(type_.key_type) or pa.types.is_large_string(type_.key_type)):
             # a key already rendered as a JSON string stays that string; any other becomes its text
             keys = pc.if_else(pc.starts_with(keys, '"'), keys, _quoted(keys))
-        items = pc.binary_join_element_wise(keys, pa.scalar(":"), _fragments(item_values, type_.item_field), "")
+        items = pc.binary_join_element_wise(keys, _text(":"), _fragments(item_values, type_.item_field), _EMPTY)
         return _joined(array, items, "{", "}")
     if pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_fixed_size_list(type_):
         if pa.types.is_fixed_size_list(type_):
@@ -286,19 +289,30 @@ def _fragments(array: pa.Array, field: pa.Field) -> pa.Array:
     raise _NoKernel
 
 
+def map_entries(array: pa.MapArray) -> tuple[pa.Array, pa.Array]:
+    """The keys and the items of every entry of ``array``'s maps, in order.
+
+    ``array.keys`` ignores a slice's offset, and ``MapArray.flatten()`` has no kernel (pyarrow
+    26): the entries of the map seen as a list of structs respect both."""
+    type_ = array.type
+    entries = pa.field("entries", pa.struct([type_.key_field, type_.item_field]), nullable=False)
+    keys, items = array.cast(pa.list_(entries)).flatten().flatten()
+    return keys, items
+
+
 def _joined(array: pa.Array, element_fragments: pa.Array, opening: str, closing: str) -> pa.Array:
     """Join the fragments of each list's elements with commas, inside ``opening``/``closing``."""
     offsets = pc.subtract(array.offsets, array.offsets[0])
     lists = pa.ListArray.from_arrays(offsets, element_fragments)
-    inner = pc.binary_join(lists, ",")
-    return _with_nulls(pc.binary_join_element_wise(pa.scalar(opening), inner, pa.scalar(closing), ""), array)
+    inner = pc.binary_join(lists, _text(","))
+    return _with_nulls(pc.binary_join_element_wise(_text(opening), inner, _text(closing), _EMPTY), array)
 
 
 def _column_fragments(column: pa.Array, field: pa.Field) -> pa.Array:
     try:
         return _fragments(column, field)
     except (_NoKernel, pa.ArrowNotImplementedError):
-        return pa.array([dumps(v).decode() for v in _python_values(column, field)], pa.string())
+        return texts([dumps(v).decode() for v in _python_values(column, field)])
 
 
 #: Below this many rows the kernels' fixed cost per call outweighs their per-row saving
@@ -309,16 +323,16 @@ FAST_PATH_MIN_ROWS = 512
 def row_texts(table: pa.Table, terminator: str = "") -> pa.Array:
     """One JSON object text per row of ``table`` (kernel path), each followed by ``terminator``."""
     if table.num_columns == 0:
-        return pa.array(["{}" + terminator] * table.num_rows, pa.string())
+        return repeated("{}" + terminator, table.num_rows)
     batch = table.combine_chunks().to_batches()[0] if table.num_rows else None
     if batch is None:
-        return pa.array([], pa.string())
+        return texts([])
     parts: list[Any] = []
     for i, field in enumerate(table.schema):
         key = orjson.dumps(field.name).decode()
-        parts += [pa.scalar(("{" if i == 0 else ",") + key + ":"), _column_fragments(batch.column(i), field)]
-    parts.append(pa.scalar("}" + terminator))
-    return pc.binary_join_element_wise(*parts, "")
+        parts += [_text(("{" if i == 0 else ",") + key + ":"), _column_fragments(batch.column(i), field)]
+    parts.append(_text("}" + terminator))
+    return pc.binary_join_element_wise(*parts, _EMPTY)
 
 
 def documents_json(table: pa.Table) -> bytes:
@@ -328,5 +342,5 @@ def documents_json(table: pa.Table) -> bytes:
     if table.num_rows < FAST_PATH_MIN_ROWS:
         return dumps(to_documents(table))
     rows = row_texts(table)
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(rows)], pa.int32()), rows), ",")
+    joined = pc.binary_join(pa.ListArray.from_arrays(int32s([0, len(rows)]), rows), _text(","))
     return b"[" + joined[0].as_buffer().to_pybytes() + b"]"

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tui.store.jsonrows import row_texts
-from tui.store.resultset import CHUNKS, Chunk, QuotaExceeded, ResultIndex
+from tui.store.resultset import Chunk, QuotaExceeded, ResultIndex, read_chunk
 
 SUFFIX = ".rows.json"
 _OFFSET = struct.Struct("<Q")
@@ -227,13 +227,14 @@ class RenderedChunks:
     def _render(self, directory: Path, chunk: Chunk, path: Path) -> bool:
         key = str(path)
         try:
-            batch = CHUNKS.get(directory / chunk.name)
+            batch = read_chunk(directory / chunk.name)  # every row of it: not kept mapped
         except (FileNotFoundError, pa.ArrowException):
             return False
         texts = row_texts(pa.Table.from_batches([batch]), terminator=",")
         ends = pa.Array.from_buffers(pa.int32(), len(texts) + 1, [None, texts.buffers()[1]], offset=texts.offset)
         base = ends[0].as_py()
-        header = pc.subtract(ends, base).cast(pa.uint64()).buffers()[1][: 8 * len(ends)]
+        # the Arrow scalar, not ``base``: a Python int would make pyarrow import pandas (tui.store.literals)
+        header = pc.subtract(ends, ends[0]).cast(pa.uint64()).buffers()[1][: 8 * len(ends)]
         body = texts.buffers()[2][base : ends[-1].as_py()]
         size = header.size + body.size
         if size > self.capacity_bytes:

@@ -131,6 +131,10 @@ def _syncfs(directory: Path) -> bool:
     return True
 
 
+def _succeeded(sync: Future[None]) -> bool:
+    return sync.done() and not sync.cancelled() and sync.exception() is None
+
+
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
     try:
@@ -230,6 +234,9 @@ class ResultWriter:
         nbytes = path.stat().st_size
         if self._account:
             self._account(nbytes)
+        # the syncs that succeeded are forgotten as the result grows (one per chunk: 1,200 at
+        # 10M rows); a failed one is kept for finish() to raise
+        self._syncs = [sync for sync in self._syncs if not _succeeded(sync)]
         self._syncs.append(_SYNCER.submit(_fsync_path, path))
         chunk = Chunk(self._written_rows, batch.num_rows, nbytes, name)
         widths = batch_widths(batch)
@@ -281,8 +288,10 @@ class _ChunkCache:
     """Memory-mapped chunks, shared by every reader.
 
     Mapped pages are the page cache's, not the heap's, but a process's RSS counts the ones it
-    has touched while they stay mapped. The bound is therefore on mapped bytes: a reader that
-    walks a whole 10M-row result holds a few dozen chunks mapped, not all of them. It is on
+    has touched while they stay mapped, and one page read from a chunk touches most of it (the
+    kernel maps 64 kB around each fault, and a page reads every column). The bound is therefore
+    on mapped bytes: a reader that walks a whole 10M-row result holds a few dozen chunks
+    mapped, not all of them (``ServiceSettings.mapped_chunk_bytes``). It is on
     mappings too: a service that answers many small queries would otherwise keep thousands of
     tiny chunks mapped, each a mapping the kernel counts (``vm.max_map_count``, 65,530 by
     default) and a few kB of RSS.
@@ -308,10 +317,29 @@ class _ChunkCache:
             if key not in self._items:
                 self._items[key] = batch
                 self._bytes += batch.nbytes
-            while len(self._items) > 1 and (self._bytes > self._capacity or len(self._items) > self._capacity_chunks):
-                _, evicted = self._items.popitem(last=False)
-                self._bytes -= evicted.nbytes
+            self._evict()
         return batch
+
+    @property
+    def nbytes(self) -> int:
+        """Arrow bytes of the chunks mapped now."""
+        with self._lock:
+            return self._bytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def resize(self, capacity_bytes: int) -> None:
+        """Bound the mapped bytes to ``capacity_bytes`` from now on (the service's setting)."""
+        with self._lock:
+            self._capacity = capacity_bytes
+            self._evict()
+
+    def _evict(self) -> None:
+        while len(self._items) > 1 and (self._bytes > self._capacity or len(self._items) > self._capacity_chunks):
+            _, evicted = self._items.popitem(last=False)
+            self._bytes -= evicted.nbytes
 
     def forget(self, directory: Path) -> None:
         prefix = str(directory) + os.sep
@@ -321,6 +349,14 @@ class _ChunkCache:
 
 
 CHUNKS = _ChunkCache()
+
+
+def read_chunk(path: Path) -> pa.RecordBatch:
+    """A chunk mapped for one use, outside :data:`CHUNKS`: for a pass over whole chunks
+    (rendering one, a find's scan). Such a pass touches every page of the chunk, and those
+    pages would count in the process's RSS for as long as the shared cache kept it mapped
+    (64 MiB of them after jumping around a 10M-row result); this mapping ends with the batch."""
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).get_batch(0)
 
 
 def load_index(directory: Path) -> ResultIndex | None:

@@ -32,9 +32,11 @@ def text_width(column: pa.Array | pa.ChunkedArray) -> int:
             return 5 if column.null_count < len(column) else UNKNOWN
         elif pa.types.is_integer(kind) or pa.types.is_temporal(kind) or pa.types.is_decimal(kind):
             # the longest text of these is that of the smallest or the largest value (same
-            # digits after the point): two values cast, not every one
+            # digits after the point): two values cast, not every one (as Arrow scalars: a
+            # Python value made into Arrow would make pyarrow import pandas, tui.store.literals)
             extremes = pc.min_max(column)
-            text = pc.cast(pa.array([extremes["min"].as_py(), extremes["max"].as_py()], kind), pa.string())
+            lengths = [pc.utf8_length(extremes[end].cast(pa.string())).as_py() for end in ("min", "max")]
+            return min(max((n for n in lengths if n is not None), default=UNKNOWN), WIDEST)
         else:
             text = pc.cast(column, pa.string())
         longest = pc.max(pc.utf8_length(text)).as_py()
