@@ -7,7 +7,7 @@ from tui.app.connect import APP_DUCKDB, app_duckdb_config
 
 def test_the_apps_duckdb_is_bounded_by_default():
     assert app_duckdb_config({}) == APP_DUCKDB
-    assert APP_DUCKDB["memory_limit"] == "64MB" and APP_DUCKDB["threads"] == 1
+    assert APP_DUCKDB["memory_limit"] == "24MB" and APP_DUCKDB["threads"] == 1
 
 
 def test_the_environment_can_give_it_more():

@@ -9,6 +9,7 @@ import signal
 import stat
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -162,3 +163,21 @@ def test_a_client_finds_a_stopped_service_started_again(runtime):
     rows, pid = asyncio.run(go())
     assert rows == [{"n": 999}]
     assert pid != first.pid
+
+
+def test_the_service_explores_a_result_without_pandas(runtime):
+    """pandas is installed (for Spark), but a service over another source never loads it, not
+    even for a derived result (pyarrow would import it for one)."""
+    service = start(spec()).wait()
+
+    async def go() -> list[dict]:
+        async with over_socket(service)() as client:
+            stored = await client.run("SELECT range AS n, range % 7 AS k FROM range(5000)", initial_docs=10)
+            profile = await client.profile(stored.query_id)
+            await client.wait(profile.query_id, timeout=60)
+            return (await client.page(profile.query_id, offset=0, docs=10)).rows
+
+    rows = asyncio.run(go())
+    assert {row["column"] for row in rows} == {"n", "k"}
+    maps = Path(f"/proc/{service.pid}/maps").read_text()
+    assert "pyarrow" in maps and "/pandas/" not in maps

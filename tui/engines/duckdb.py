@@ -131,6 +131,18 @@ class DuckDBExecution(Execution):
             return Cancelled("query cancelled")
         message = _message(exc)
         line, column = error_position(message, self._sql)
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            # DuckDB's own advice is about settings a key holder cannot change (the sandbox
+            # locks them); say what can
+            try:
+                limit = str(self._cursor.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+            except (duckdb.Error, TypeError):
+                limit = "a bounded amount of"
+            message = (
+                f"{message.splitlines()[0]} — this DuckDB may use {limit} memory, which the operator "
+                "sets (the app: FOLIO_DUCKDB_MEMORY_LIMIT=1GB folio …); or sort and filter the stored "
+                "result instead (in the app: s sort, \\ filter)"
+            )
         return SqlError(message, line=line, column=column)
 
     def batches(self) -> Iterator[pa.RecordBatch]:

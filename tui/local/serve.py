@@ -61,9 +61,25 @@ def idle_seconds(environ: Any = None) -> float:
     return value if value > 0 else DEFAULT_IDLE_S
 
 
+class _WithoutPandas:
+    """An import hook making ``import pandas`` fail, as if it were not installed.
+
+    pandas is in the environment only for the Spark engine's client, but pyarrow imports it,
+    when present, the first time it converts Python values or opens a dataset (a derived result
+    does): ≈45 MiB and ≈1 s that nothing here uses. pyarrow treats pandas as optional, so a
+    service with no Spark source runs without it.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r} (the local service runs without pandas)")
+
+
 def main(argv: list[str]) -> int:
     directory, key = Path(argv[0]), argv[1]
     spec = ServiceSpec.from_json(sys.stdin.read())
+    if not (spec.source or "").startswith("sc://"):
+        sys.meta_path.insert(0, _WithoutPandas())
     files = ServiceFiles(directory, key)
     if files.acquire() is None:
         return 0  # another launch's service has this key: that one serves
@@ -87,12 +103,11 @@ def main(argv: list[str]) -> int:
 def _build(spec: ServiceSpec) -> tuple[Any, Path]:
     from tui.server.app import create_app
     from tui.server.auth import Keyring
-    from tui.server.embedded import default_embedded_store
-    from tui.server.settings import ServiceSettings
+    from tui.server.embedded import app_service_settings
     from tui.store.store import StoreBusy
 
     engine = spec.open_engine()
-    settings = ServiceSettings.from_env(store_dir=default_embedded_store())
+    settings = app_service_settings()
     try:
         return create_app(settings, engine, Keyring()), settings.store_dir
     except StoreBusy:

@@ -5,6 +5,7 @@ of a socket, so embedded and remote mode share one code path.
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +30,22 @@ def default_embedded_store() -> Path:
     return ServiceSettings().store_dir.parent / "embedded"
 
 
+#: How much of its results' chunks the app's service keeps mapped between page reads. A page
+#: read makes most of its chunk resident, so this is what random jumps through a large result
+#: can add to its memory; a page from a chunk not mapped costs ≈0.3 ms more
+#: (benchmarks/service_memory.py). ``folio serve`` keeps 64 MiB.
+APP_MAPPED_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def app_service_settings() -> ServiceSettings:
+    """The settings of the app's service (local or in-process): the environment's, over the
+    embedded store and the app's smaller chunk mapping."""
+    settings = ServiceSettings.from_env(store_dir=default_embedded_store())
+    if not os.environ.get("FOLIO_MAPPED_CHUNK_BYTES"):
+        settings = replace(settings, mapped_chunk_bytes=APP_MAPPED_CHUNK_BYTES)
+    return settings
+
+
 @dataclass(frozen=True)
 class Embedded:
     app: FastAPI
@@ -51,7 +68,7 @@ async def embedded_service(
     default beside the server's, so earlier embedded results can be reopened).
     """
     if settings is None:
-        settings = ServiceSettings.from_env(store_dir=default_embedded_store())
+        settings = app_service_settings()
     api_key = secrets.token_urlsafe(24)
     keyring = Keyring()
     keyring.add(api_key)
