@@ -182,18 +182,23 @@ def column_widths(
     the service measured them, ``whole``: each column's longest value over the whole result
     (0 where it did not), so no value that would fit is cut and columns do not jump while
     scrolling.
+
+    A column the service measured is not measured again in ``sample``: its width is already
+    that of the longest value anywhere, and measuring every value of every page as it arrives
+    was most of the cost of taking a page in (8 ms for 250 rows of 10 columns, 48 ms of 160).
     """
     widths = [
         max(MIN_WIDTH, cell_len(cell_text(name)), cell_len(cell_text(type_)), type_width(type_))
         for name, type_ in columns
     ]
-    names = [name for name, _ in columns]
-    for row in sample:
-        for i, name in enumerate(names):
+    known = whole is not None and len(whole) == len(widths)
+    unmeasured = [(i, name) for i, (name, _) in enumerate(columns) if not (known and whole[i])]  # type: ignore[index]
+    for row in sample if unmeasured else ():
+        for i, name in unmeasured:
             if name in row:
                 widths[i] = max(widths[i], cell_len(cell_text(row[name])))
-    if whole is not None and len(whole) == len(widths):
-        widths = [max(width, measured) for width, measured in zip(widths, whole, strict=True)]
+    if known:
+        widths = [max(width, measured) for width, measured in zip(widths, whole, strict=True)]  # type: ignore[arg-type]
     return [min(width, max(max_width, MIN_WIDTH)) for width in widths]
 
 
