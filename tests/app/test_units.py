@@ -245,3 +245,18 @@ def test_the_first_and_last_pages_are_wanted_once_the_size_is_known():
     assert cache.edge_pages(10_000_000) == [0, 39_999]
     assert cache.edge_pages(100) == [0]
     assert PageCache(page_size=250, max_pages=2).edge_pages(10_000) == []  # no room to spare
+
+
+def test_the_last_screen_is_wanted_even_when_it_starts_on_the_page_before_the_last():
+    cache = PageCache(page_size=250, max_pages=64)
+    assert cache.edge_pages(10_000_000, screen=44) == [0, 39_999]  # the last page is full
+    assert cache.edge_pages(10_000_010, screen=44) == [0, 39_999, 40_000]  # 10 rows on the last
+    assert cache.edge_pages(30, screen=44) == [0]
+
+
+def test_a_column_the_service_measured_is_not_measured_again():
+    columns = [("id", "BIGINT"), ("session", "STRUCT(id VARCHAR)"), ("s", "VARCHAR")]
+    sample = [{"id": 12345678901234, "session": {"id": "sess-123456789"}, "s": "y" * 30}]
+    # id and s measured over the whole result by the service; the struct's JSON text is the app's
+    assert column_widths(columns, sample, whole=[6, 0, 12]) == [6, 23, 12]
+    assert column_widths(columns, sample) == [14, 23, 30]  # no service widths: the sample's

@@ -234,7 +234,7 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
     def finish(self, total: int) -> None:
         """The query completed with ``total`` rows (learned from its info). Its first and last
         pages are fetched now, so Home and End only paint."""
-        for index in self.cache.edge_pages(total):
+        for index in self.cache.edge_pages(total, self.body_height):
             if index not in self.cache:
                 self._fetch(index)
         if self.total == total and not self.running:
@@ -385,7 +385,7 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
         if self._source is None:
             return
         wanted = self.wanted_pages()
-        self.cache.touch(self.cache.edge_pages(self.total) + wanted)  # kept for Home/End (finish)
+        self.cache.touch(self.cache.edge_pages(self.total, self.body_height) + wanted)  # kept for Home/End (finish)
         now = self._monotonic()
         for index in wanted:
             page = self.cache.page(index)
