@@ -254,9 +254,25 @@ def test_the_last_screen_is_wanted_even_when_it_starts_on_the_page_before_the_la
     assert cache.edge_pages(30, screen=44) == [0]
 
 
-def test_a_column_the_service_measured_is_not_measured_again():
-    columns = [("id", "BIGINT"), ("session", "STRUCT(id VARCHAR)"), ("s", "VARCHAR")]
-    sample = [{"id": 12345678901234, "session": {"id": "sess-123456789"}, "s": "y" * 30}]
-    # id and s measured over the whole result by the service; the struct's JSON text is the app's
-    assert column_widths(columns, sample, whole=[6, 0, 12]) == [6, 23, 12]
-    assert column_widths(columns, sample) == [14, 23, 30]  # no service widths: the sample's
+def test_a_column_the_service_measured_is_measured_again_only_where_its_text_may_differ():
+    columns = [
+        ("id", "BIGINT"),
+        ("session", "STRUCT(id VARCHAR)"),
+        ("s", "VARCHAR"),
+        ("cjk", "VARCHAR"),
+        ("x", "DOUBLE"),
+    ]
+    sample = [
+        {
+            "id": 12345678901234,
+            "session": {"id": "sess-123456789"},
+            "s": "y" * 30,
+            "cjk": "日本語テキスト",
+            "x": 12345.0,
+        }
+    ]
+    whole = [6, 0, 12, 7, 5]  # the service: characters of Arrow's text (12345.0 is "12345")
+    # id: an integer's text is the service's, trusted as it is; session: the struct's JSON text
+    # is the app's; s: longer than measured; cjk: 7 characters in 14 cells; x: JSON's "12345.0"
+    assert column_widths(columns, sample, whole=whole) == [6, 23, 30, 14, 7]
+    assert column_widths(columns, sample) == [14, 23, 30, 14, 7]  # no service widths: the sample's
