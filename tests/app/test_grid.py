@@ -247,3 +247,40 @@ async def test_a_line_turns_into_text_only_the_cells_on_screen():
         assert "value of c250" in line and "value of c000" in line  # the first column is frozen
         assert {"c000", "c250"} <= Watched.asked and len(Watched.asked) <= visible_at_most
         assert "c100" not in Watched.asked
+
+
+async def test_a_page_ahead_is_asked_for_only_once_the_keys_frame_is_painted():
+    """Taking a page in (decoding, widths) costs milliseconds on the event loop: a page fetched
+    ahead of the screen must not delay the frame of the key that made it wanted."""
+    source = FlakySource(total=10_000)
+    app = GridApp(Ticks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=COLUMNS, total=10_000)
+        await until(pilot, lambda: 0 in grid.cache)
+        grid.focus()
+        # the frames handed to the driver, by the row at their top (the app's one place that
+        # says "this was painted"; headless, the driver writes nothing)
+        painted: list[int] = []
+        display = app._display
+
+        def counting(screen, update):  # type: ignore[no-untyped-def]
+            painted.append(int(grid.scroll_offset.y))
+            display(screen, update)
+
+        app._display = counting  # type: ignore[method-assign]
+        painted_before: dict[int, list[int]] = {}
+        fetch = source.fetch
+
+        async def noted(offset: int, docs: int) -> RowPage:
+            painted_before[offset] = list(painted)
+            return await fetch(offset, docs)
+
+        source.fetch = noted  # type: ignore[method-assign]
+        while 100 not in painted_before:
+            await pilot.press("pagedown")
+            await pilot.pause()
+        top = int(grid.scroll_offset.y)
+        assert 0 < top < 100  # page 1 was asked for ahead of the screen…
+        assert top in painted_before[100]  # …after the screen at its new place was painted
+        await until(pilot, lambda: 1 in grid.cache)

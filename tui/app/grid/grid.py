@@ -386,6 +386,7 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
             return
         wanted = self.wanted_pages()
         self.cache.touch(self.cache.edge_pages(self.total, self.body_height) + wanted)  # kept for Home/End (finish)
+        visible = self.cache.page_range(*self._visible_rows())
         now = self._monotonic()
         for index in wanted:
             page = self.cache.page(index)
@@ -396,7 +397,7 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
             if index in self._failures and index not in self.cache.in_flight:
                 # the subtitle said "retrying in 4 s": now it is
                 self._set_page_problem(f"✗ {self._failure_title} · retrying now…")
-            self._fetch(index)
+            self._fetch(index, ahead=index not in visible)
 
     def retry_delay(self, index: int) -> float | None:
         """How long the grid waits after page ``index`` failed before asking again (``None``
@@ -411,14 +412,20 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
         self._failures.clear()
         self.refresh()
 
-    def _fetch(self, index: int) -> None:
+    def _fetch(self, index: int, *, ahead: bool = False) -> None:
+        """Fetch page ``index`` now or, when it is one ``ahead`` of the screen, once the screen
+        is painted: taking it in (decoding, widths) then never delays the frame of the key that
+        asked for it, and it is still there screens before it is shown."""
         if self._source is None or not self.cache.begin(index):
             return
-        self.run_worker(
-            self._load_page(self._source, self._generation, index),
-            group="pages",
-            exit_on_error=False,
-        )
+        if ahead:
+            self.call_after_refresh(self._start_fetch, self._source, self._generation, index)
+        else:
+            self._start_fetch(self._source, self._generation, index)
+
+    def _start_fetch(self, source: RowSource, generation: int, index: int) -> None:
+        if generation == self._generation:  # else another result is shown: its own cache
+            self.run_worker(self._load_page(source, generation, index), group="pages", exit_on_error=False)
 
     async def _load_page(self, source: RowSource, generation: int, index: int) -> None:
         started = self._clock()
@@ -449,6 +456,7 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
 
     def _take_page(self, page: RowPage, *, elapsed_ms: float | None) -> None:
         size = self.page_size
+        before = (list(self._widths), self.total, self.known_rows, self.running, len(self.columns))
         if page.columns and not self.columns:
             self.columns = list(page.columns)
         if page.rows and not self.columns:
@@ -483,7 +491,13 @@ class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can
             index += 1
         if elapsed_ms is not None:
             self.last_page_ms = elapsed_ms
-        self._relayout()
+        if before != (self._widths, self.total, self.known_rows, self.running, len(self.columns)):
+            self._relayout()
+        else:
+            # a page fetched ahead, and nothing else changed: the lines on screen are drawn
+            # from their cached strips again (a new page's rows are new strips), not redrawn
+            self._update_title()
+            self.refresh()
 
     def on_page_failed(self, message: PageFailed) -> None:
         message.stop()
