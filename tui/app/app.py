@@ -6,7 +6,8 @@ factory (``connect``), which a long-lived worker enters and leaves in the same t
 embedded service starts and stops inside the app's own event loop.
 
 Every call to the source happens in a worker; workers post messages from
-:mod:`tui.app.messages`, and only the handlers below touch widgets.
+:mod:`tui.app.messages`, and only handlers touch widgets: the ones below, and those of the
+app's base classes, one concern each (stored queries, export, exploring, query lambdas).
 """
 
 from __future__ import annotations
