@@ -180,3 +180,107 @@ async def test_painting_a_huge_nested_value_formats_only_what_a_cell_shows():
             assert '{"items":["v","v"' in row and ELLIPSIS in row
         # a million elements, each painted at most a cell's worth
         assert 0 < Counted.calls < 100 * MAX_CELL_CHARS
+
+
+async def test_end_needs_no_request_when_the_last_screen_starts_on_the_page_before_a_short_last_one():
+    """100,010 rows in pages of 100: the last page holds 10 rows, so the last screen shows the
+    end of the page before it too; both are fetched when the query completes."""
+    source = FlakySource(total=100_010)
+    app = GridApp(Ticks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=COLUMNS, total=100_010)
+        await until(pilot, lambda: 0 in grid.cache)
+        grid.finish(100_010)
+        await until(pilot, lambda: {999, 1000} <= set(grid.cache.indexes) and not grid.cache.in_flight)
+        asked = len(source.fetches)
+        await pilot.press("end")
+        await pilot.pause()
+        lines = grid_lines(grid)
+        assert "row 100009" in lines[-1] and "row 99999" in "\n".join(lines)
+        assert "···" not in "\n".join(lines)  # no placeholder: every row on screen was there
+        assert len(source.fetches) == asked  # End needed no request
+
+
+class Watched(dict):
+    """A row that notes which of its values the grid asks for."""
+
+    asked: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        Watched.asked.add(key)
+        return super().get(key, default)
+
+
+class WideSource:
+    def __init__(self, columns: list[tuple[str, str]]) -> None:
+        self.columns = columns
+        self.row = Watched({name: f"value of {name}" for name, _ in columns})
+
+    async def fetch(self, offset: int, docs: int) -> RowPage:
+        return RowPage(offset, [self.row] if offset == 0 else [], self.columns, total=1)
+
+
+async def test_a_line_turns_into_text_only_the_cells_on_screen():
+    """A 300-column row drawn 80 cells wide: each line used to format every cell and crop the
+    strip afterwards, so a keypress cost grew with the result's columns."""
+    columns = [(f"c{i:03}", "VARCHAR") for i in range(300)]
+    source = WideSource(columns)
+    app = GridApp(Ticks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=columns, total=1)
+        await until(pilot, lambda: grid.cache.row(0) is not None)
+        visible_at_most = 80 // (len("value of c000") + 2) + 2  # the frozen one and a cut one
+
+        def drawn() -> str:
+            Watched.asked = set()
+            grid.move_cursor(0)  # a keypress: every line drawn again
+            return grid_lines(grid)[2]
+
+        line = drawn()
+        assert "value of c000" in line and "value of c001" in line
+        assert "c000" in Watched.asked and len(Watched.asked) <= visible_at_most
+        grid.move_cursor(column=250)
+        await pilot.pause()
+        line = drawn()
+        assert "value of c250" in line and "value of c000" in line  # the first column is frozen
+        assert {"c000", "c250"} <= Watched.asked and len(Watched.asked) <= visible_at_most
+        assert "c100" not in Watched.asked
+
+
+async def test_a_page_ahead_is_asked_for_only_once_the_keys_frame_is_painted():
+    """Taking a page in (decoding, widths) costs milliseconds on the event loop: a page fetched
+    ahead of the screen must not delay the frame of the key that made it wanted."""
+    source = FlakySource(total=10_000)
+    app = GridApp(Ticks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(ResultsGrid)
+        grid.open(source, key="q", columns=COLUMNS, total=10_000)
+        await until(pilot, lambda: 0 in grid.cache)
+        grid.focus()
+        # the frames handed to the driver, by the row at their top (the app's one place that
+        # says "this was painted"; headless, the driver writes nothing)
+        painted: list[int] = []
+        display = app._display
+
+        def counting(screen, update):  # type: ignore[no-untyped-def]
+            painted.append(int(grid.scroll_offset.y))
+            display(screen, update)
+
+        app._display = counting  # type: ignore[method-assign]
+        painted_before: dict[int, list[int]] = {}
+        fetch = source.fetch
+
+        async def noted(offset: int, docs: int) -> RowPage:
+            painted_before[offset] = list(painted)
+            return await fetch(offset, docs)
+
+        source.fetch = noted  # type: ignore[method-assign]
+        while 100 not in painted_before:
+            await pilot.press("pagedown")
+            await pilot.pause()
+        top = int(grid.scroll_offset.y)
+        assert 0 < top < 100  # page 1 was asked for ahead of the screen…
+        assert top in painted_before[100]  # …after the screen at its new place was painted
+        await until(pilot, lambda: 1 in grid.cache)

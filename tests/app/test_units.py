@@ -245,3 +245,34 @@ def test_the_first_and_last_pages_are_wanted_once_the_size_is_known():
     assert cache.edge_pages(10_000_000) == [0, 39_999]
     assert cache.edge_pages(100) == [0]
     assert PageCache(page_size=250, max_pages=2).edge_pages(10_000) == []  # no room to spare
+
+
+def test_the_last_screen_is_wanted_even_when_it_starts_on_the_page_before_the_last():
+    cache = PageCache(page_size=250, max_pages=64)
+    assert cache.edge_pages(10_000_000, screen=44) == [0, 39_999]  # the last page is full
+    assert cache.edge_pages(10_000_010, screen=44) == [0, 39_999, 40_000]  # 10 rows on the last
+    assert cache.edge_pages(30, screen=44) == [0]
+
+
+def test_a_column_the_service_measured_is_measured_again_only_where_its_text_may_differ():
+    columns = [
+        ("id", "BIGINT"),
+        ("session", "STRUCT(id VARCHAR)"),
+        ("s", "VARCHAR"),
+        ("cjk", "VARCHAR"),
+        ("x", "DOUBLE"),
+    ]
+    sample = [
+        {
+            "id": 12345678901234,
+            "session": {"id": "sess-123456789"},
+            "s": "y" * 30,
+            "cjk": "日本語テキスト",
+            "x": 12345.0,
+        }
+    ]
+    whole = [6, 0, 12, 7, 5]  # the service: characters of Arrow's text (12345.0 is "12345")
+    # id: an integer's text is the service's, trusted as it is; session: the struct's JSON text
+    # is the app's; s: longer than measured; cjk: 7 characters in 14 cells; x: JSON's "12345.0"
+    assert column_widths(columns, sample, whole=whole) == [6, 23, 30, 14, 7]
+    assert column_widths(columns, sample) == [14, 23, 30, 14, 7]  # no service widths: the sample's

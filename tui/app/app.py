@@ -6,7 +6,8 @@ factory (``connect``), which a long-lived worker enters and leaves in the same t
 embedded service starts and stops inside the app's own event loop.
 
 Every call to the source happens in a worker; workers post messages from
-:mod:`tui.app.messages`, and only the handlers below touch widgets.
+:mod:`tui.app.messages`, and only handlers touch widgets: the ones below, and those of the
+app's base classes, one concern each (stored queries, export, exploring, query lambdas).
 """
 
 from __future__ import annotations
@@ -27,32 +28,22 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
+from tui.app.collector import freeze_long_lived, thaw
 from tui.app.current import CurrentQuery
 from tui.app.editor import QueryEditor
 from tui.app.editor.completion_popup import CatalogWanted
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
+from tui.app.export_actions import ExportActions
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
 from tui.app.lambdas import LambdaActions
 from tui.app.messages import (
-    DropFailed,
-    Dropped,
-    DropRequested,
-    ExportDone,
-    ExportFailed,
-    ExportProgress,
-    ExportRequested,
     GridProblem,
     GridRecovered,
-    QueriesListed,
-    QueriesListFailed,
     QueryFailed,
     QueryProgress,
     QueryStarted,
     QueryWatchFailed,
-    Reopened,
-    ReopenFailed,
-    ReopenRequested,
     RerunRequested,
     RunRequested,
     SourceFailed,
@@ -69,11 +60,11 @@ from tui.app.source import (
     QueryRows,
     info_error,
     info_rows,
-    parse_ts,
     status_name,
     to_row_page,
 )
 from tui.app.state import UserState
+from tui.app.stored_queries import StoredQueryActions
 from tui.app.views.actions import ExploreActions
 from tui.app.views.grid import ExploreGrid
 from tui.humanize import format_duration
@@ -92,7 +83,7 @@ WATCH_EVERY_S = 0.4
 Connect = Callable[[], AbstractAsyncContextManager[DataSource]]
 
 
-class FolioApp(ExploreActions, LambdaActions):
+class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions):
     """Editor on top, results below, stored queries on the right."""
 
     CSS_PATH = "folio.tcss"
@@ -205,6 +196,8 @@ class FolioApp(ExploreActions, LambdaActions):
             self.editor.move_cursor(self.editor.document.end)
 
     def _source_ready(self) -> None:
+        if not self.is_headless:  # the imports are done: keep them out of full collections
+            freeze_long_lived()
         self._update_status()
         self.sidebar.catalog.load(self.source)
         self.refresh_queries()
@@ -254,6 +247,7 @@ class FolioApp(ExploreActions, LambdaActions):
 
     def on_unmount(self) -> None:
         self._save_buffer()
+        thaw()
 
     def _save_buffer(self) -> None:
         try:
@@ -555,173 +549,6 @@ class FolioApp(ExploreActions, LambdaActions):
             ),
             answer,
         )
-
-    # ------------------------------------------------------------------------------------------
-    # The queries sidebar
-
-    @work(exclusive=True, group="list", exit_on_error=False)
-    async def refresh_queries(self) -> None:
-        if self.source is None:
-            return
-        try:
-            queries = await self.source.list()
-        except Exception as error:
-            self.post_message(QueriesListFailed(error))
-        else:
-            self.post_message(QueriesListed(queries))
-
-    def on_queries_listed(self, message: QueriesListed) -> None:
-        self.sidebar.show(message.queries)
-        self._connected_again()
-
-    def on_queries_list_failed(self, message: QueriesListFailed) -> None:
-        problem = describe(message.error)
-        self.sidebar.show_offline(problem.title)
-        if problem.kind in ("unavailable", "timeout", "unauthorized") and self.connection_problem is None:
-            self.connection_problem = problem
-            self._update_status()
-
-    def on_reopen_requested(self, message: ReopenRequested) -> None:
-        message.stop()
-        self.reopen_query(message.query_id)
-
-    @work(exclusive=True, group="query", exit_on_error=False)
-    async def reopen_query(self, query_id: str) -> None:
-        assert self.source is not None
-        asked = self.clock()
-        try:
-            info = await self.source.info(query_id)
-        except Exception as error:
-            self.post_message(ReopenFailed(query_id, error))
-        else:
-            self.post_message(Reopened(info, asked))
-
-    def on_reopened(self, message: Reopened) -> None:
-        info = message.info
-        status = status_name(info.status)
-        self.workers.cancel_group(self, "watch")
-        query_id = str(info.query_id)
-        submitted = getattr(info, "submitted_at", None)
-        started = parse_ts(submitted) if submitted else self.clock()
-        self.current = CurrentQuery(query_id, str(info.sql or ""), started, status, reopened=True)
-        if status == "ERROR":
-            error = info_error(info)
-            self.current.problem = replace(query_problem(error), line=None, column=None)
-            self.grid.clear(hint=f"Query {short_id(query_id)} failed\n\n{self.current.problem.message}")
-            self._update_status()
-            return
-        total = info_rows(info) if status in ("COMPLETED", "CANCELLED") else None
-        self.current.rows = total
-        self.current.elapsed_ms = getattr(getattr(info, "stats", None), "elapsed_time_ms", None)
-        self.current.reopen_ms = (self.clock() - message.asked_at).total_seconds() * 1000 if message.asked_at else None
-        self.grid.open(QueryRows(self.source, query_id), key=query_id, total=total, running=status in RUNNING_STATES)  # type: ignore[arg-type]
-        if status in RUNNING_STATES:
-            self.watch_query(query_id)
-        self._update_status()
-        self.grid.focus()
-
-    def on_reopen_failed(self, message: ReopenFailed) -> None:
-        problem = describe(message.error)
-        if problem.kind == "expired":
-            entry = next((e for e in self.sidebar.entries if e.query_id == message.query_id), None)
-            self._offer_rerun(message.query_id, entry.sql if entry else "", problem.message)
-            return
-        self._show_problem(problem)
-
-    def on_rerun_requested(self, message: RerunRequested) -> None:
-        message.stop()
-        self.editor.append_statement(message.sql)
-        self.post_message(RunRequested(message.sql, *self._last_statement_position()))
-
-    def _last_statement_position(self) -> tuple[int, int]:
-        statement = self.editor.current_statement()
-        return (statement.line, statement.column) if statement else (0, 0)
-
-    def on_drop_requested(self, message: DropRequested) -> None:
-        message.stop()
-        self.drop_query(message.query_id)
-
-    @work(group="drop", exit_on_error=False)
-    async def drop_query(self, query_id: str) -> None:
-        assert self.source is not None
-        try:
-            info = await self.source.cancel(query_id)
-        except Exception as error:
-            self.post_message(DropFailed(query_id, error))
-        else:
-            self.post_message(Dropped(query_id, info))
-
-    def on_dropped(self, message: Dropped) -> None:
-        status = status_name(getattr(message.info, "status", None))
-        current = self.current
-        if current is not None and current.query_id == message.query_id:
-            if current.status in RUNNING_STATES:
-                current.status = "CANCELLED"
-                current.rows = self.grid.known_rows
-                self.grid.stop()
-                self.workers.cancel_group(self, "watch")
-            else:
-                self.grid.clear(hint=f"The result of {short_id(message.query_id)} was dropped.")
-                self.current = None
-        verb = "Cancelled" if status == "CANCELLED" else "Dropped"
-        self.notify(f"{verb} {short_id(message.query_id)}", timeout=3)
-        self._update_status()
-        self.refresh_queries()
-
-    def on_drop_failed(self, message: DropFailed) -> None:
-        self._show_problem(describe(message.error))
-
-    # ------------------------------------------------------------------------------------------
-    # Export
-
-    def on_export_requested(self, message: ExportRequested) -> None:
-        from tui.app.grid.export import ExportScreen
-
-        message.stop()
-        if not message.key or self.current is None:
-            return
-        rows = f"{self.grid.row_count:,} rows" if not self.grid.running else f"{self.grid.known_rows:,}+ rows"
-        default = str(self.export_dir / f"folio-{short_id(message.key)}.csv")
-
-        def chosen(choice) -> None:  # type: ignore[no-untyped-def]
-            if choice is not None:
-                self.export_result(message.key, choice.path, choice.format, choice.columns)
-
-        self.push_screen(ExportScreen(default, rows, *self.grid.shown_for_export()), chosen)
-
-    @work(exclusive=True, group="export", exit_on_error=False)
-    async def export_result(self, query_id: str, path: Path, fmt: str, columns: list[str] | None = None) -> None:
-        from tui.client.export import export_query
-        from tui.client.writers import ExportFormat
-
-        def progress(rows: int, total: int | None) -> None:
-            self.post_message(ExportProgress(rows, total))
-
-        try:
-            source: Any = self.source
-            stats = await export_query(source, query_id, path, ExportFormat(fmt), progress=progress, columns=columns)
-        except Exception as error:
-            self.post_message(ExportFailed(error))
-        else:
-            self.post_message(ExportDone(str(stats.path), stats.rows, stats.seconds))
-
-    def on_export_progress(self, message: ExportProgress) -> None:
-        bar = self.export_bar
-        bar.add_class("-active")
-        bar.update(total=message.total, progress=message.rows)
-
-    def on_export_done(self, message: ExportDone) -> None:
-        self.export_bar.remove_class("-active")
-        self.notify(
-            f"Exported {message.rows:,} rows to {message.path} in {format_duration(message.seconds)}",
-            timeout=6,
-            markup=False,
-        )
-
-    def on_export_failed(self, message: ExportFailed) -> None:
-        self.export_bar.remove_class("-active")
-        problem = describe(message.error)
-        self.notify(problem.message, title="Export failed", severity="error", timeout=8, markup=False)
 
     # ------------------------------------------------------------------------------------------
     # History, help, focus, sidebar

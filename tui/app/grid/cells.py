@@ -182,18 +182,36 @@ def column_widths(
     the service measured them, ``whole``: each column's longest value over the whole result
     (0 where it did not), so no value that would fit is cut and columns do not jump while
     scrolling.
+
+    A column the service measured is measured here only where its text may differ from the
+    service's (which counts characters of Arrow's text): non-ASCII strings (a wide character
+    takes two cells), ASCII strings longer than the width so far, and values that are neither
+    strings nor integers (a float's JSON text, ``1.0``, is Arrow's ``1``). Measuring every
+    value of every page as it arrived was most of the cost of taking a page in (8 ms for 250
+    rows of 10 columns, 48 ms of 160).
     """
     widths = [
         max(MIN_WIDTH, cell_len(cell_text(name)), cell_len(cell_text(type_)), type_width(type_))
         for name, type_ in columns
     ]
-    names = [name for name, _ in columns]
+    known = whole is not None and len(whole) == len(widths)
+    if known:
+        widths = [max(width, measured) for width, measured in zip(widths, whole, strict=True)]  # type: ignore[arg-type]
+    measured = [(i, name) for i, (name, _) in enumerate(columns) if known and whole[i]]  # type: ignore[index]
+    unmeasured = [(i, name) for i, (name, _) in enumerate(columns) if not (known and whole[i])]  # type: ignore[index]
     for row in sample:
-        for i, name in enumerate(names):
+        for i, name in unmeasured:
             if name in row:
                 widths[i] = max(widths[i], cell_len(cell_text(row[name])))
-    if whole is not None and len(whole) == len(widths):
-        widths = [max(width, measured) for width, measured in zip(widths, whole, strict=True)]
+        for i, name in measured:
+            value = row.get(name)
+            kind = type(value)
+            if kind is str:
+                if len(value) <= widths[i] and value.isascii():  # type: ignore[arg-type]
+                    continue
+            elif value is None or kind is int or kind is bool:
+                continue
+            widths[i] = max(widths[i], cell_len(cell_text(value)))
     return [min(width, max(max_width, MIN_WIDTH)) for width in widths]
 
 

@@ -10,6 +10,8 @@ cache bound, never on the size of the result.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
+from collections.abc import Callable
 from typing import Any
 
 from rich.cells import cell_len
@@ -33,13 +35,13 @@ from tui.app.grid.cells import (
     is_numeric_type,
     safe_text,
 )
-from tui.app.grid.clipboard import copy_or_refuse
 from tui.app.grid.column_actions import COLUMN_BINDINGS, ColumnActions
 from tui.app.grid.columns import ColumnLayout, row_number_digits
 from tui.app.grid.linetext import crop_cells, wrap_lines
 from tui.app.grid.pages import PageCache, RowPage, RowSource
 from tui.app.grid.selection_actions import SELECTION_BINDINGS, SelectionActions
-from tui.app.messages import ExportRequested, GridProblem, GridRecovered, PageFailed, PageLoaded
+from tui.app.grid.value_actions import VALUE_BINDINGS, ValueActions
+from tui.app.messages import GridProblem, GridRecovered, PageFailed, PageLoaded
 from tui.app.problems import describe
 
 #: rows per page the grid asks for: several screens' worth. A page's cost is mostly per
@@ -71,7 +73,7 @@ def _seconds(delay: float) -> str:
     return f"{delay:g} s"
 
 
-class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
+class ResultsGrid(ValueActions, ColumnActions, SelectionActions, ScrollView, can_focus=True):
     """Rows of one result set, fetched page by page as they come into view."""
 
     HEADER_HEIGHT = 2
@@ -112,12 +114,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,ctrl+home", "first_row", "First row", show=False),
         Binding("end,ctrl+end", "last_row", "Last row", show=False),
-        Binding("ctrl+g", "go_to_row", "Go to row"),
-        Binding("enter", "show_row", "Row"),
-        Binding("v", "show_cell", "Cell", show=False),
-        Binding("c", "copy_cell", "Copy cell"),
-        Binding("y", "copy_row", "Copy row"),
-        Binding("e", "export", "Export"),
+        *VALUE_BINDINGS,
         *COLUMN_BINDINGS,
         *SELECTION_BINDINGS,
     ]
@@ -237,7 +234,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
     def finish(self, total: int) -> None:
         """The query completed with ``total`` rows (learned from its info). Its first and last
         pages are fetched now, so Home and End only paint."""
-        for index in self.cache.edge_pages(total):
+        for index in self.cache.edge_pages(total, self.body_height):
             if index not in self.cache:
                 self._fetch(index)
         if self.total == total and not self.running:
@@ -388,7 +385,8 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         if self._source is None:
             return
         wanted = self.wanted_pages()
-        self.cache.touch(self.cache.edge_pages(self.total) + wanted)  # kept for Home/End (finish)
+        self.cache.touch(self.cache.edge_pages(self.total, self.body_height) + wanted)  # kept for Home/End (finish)
+        visible = self.cache.page_range(*self._visible_rows())
         now = self._monotonic()
         for index in wanted:
             page = self.cache.page(index)
@@ -399,7 +397,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
             if index in self._failures and index not in self.cache.in_flight:
                 # the subtitle said "retrying in 4 s": now it is
                 self._set_page_problem(f"✗ {self._failure_title} · retrying now…")
-            self._fetch(index)
+            self._fetch(index, ahead=index not in visible)
 
     def retry_delay(self, index: int) -> float | None:
         """How long the grid waits after page ``index`` failed before asking again (``None``
@@ -414,14 +412,20 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         self._failures.clear()
         self.refresh()
 
-    def _fetch(self, index: int) -> None:
+    def _fetch(self, index: int, *, ahead: bool = False) -> None:
+        """Fetch page ``index`` now or, when it is one ``ahead`` of the screen, once the screen
+        is painted: taking it in (decoding, widths) then never delays the frame of the key that
+        asked for it, and it is still there screens before it is shown."""
         if self._source is None or not self.cache.begin(index):
             return
-        self.run_worker(
-            self._load_page(self._source, self._generation, index),
-            group="pages",
-            exit_on_error=False,
-        )
+        if ahead:
+            self.call_after_refresh(self._start_fetch, self._source, self._generation, index)
+        else:
+            self._start_fetch(self._source, self._generation, index)
+
+    def _start_fetch(self, source: RowSource, generation: int, index: int) -> None:
+        if generation == self._generation:  # else another result is shown: its own cache
+            self.run_worker(self._load_page(source, generation, index), group="pages", exit_on_error=False)
 
     async def _load_page(self, source: RowSource, generation: int, index: int) -> None:
         started = self._clock()
@@ -452,6 +456,7 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
 
     def _take_page(self, page: RowPage, *, elapsed_ms: float | None) -> None:
         size = self.page_size
+        before = (list(self._widths), self.total, self.known_rows, self.running, len(self.columns))
         if page.columns and not self.columns:
             self.columns = list(page.columns)
         if page.rows and not self.columns:
@@ -486,7 +491,13 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
             index += 1
         if elapsed_ms is not None:
             self.last_page_ms = elapsed_ms
-        self._relayout()
+        if before != (self._widths, self.total, self.known_rows, self.running, len(self.columns)):
+            self._relayout()
+        else:
+            # a page fetched ahead, and nothing else changed: the lines on screen are drawn
+            # from their cached strips again (a new page's rows are new strips), not redrawn
+            self._update_title()
+            self.refresh()
 
     def on_page_failed(self, message: PageFailed) -> None:
         message.stop()
@@ -575,15 +586,16 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
     def _header_line(self, y: int, width: int, base: Style) -> Strip:
         style = base + self._style("header" if y == 0 else "type")
         cursor = style + self._style("cursor")
-        cells: list[tuple[str, Style]] = []
-        for i in self._shown:
+
+        def cell(i: int) -> tuple[str, Style]:
             name, type_ = self.columns[i]
             text, w = cell_text(name if y == 0 else type_.lower()), self.column_width(i)
             cell_style = cursor if (i == self.cursor_col and y == 0 and self.has_focus) else style
             aligned = fit_right(text, w) if self._numeric[i] else fit(text, w)
-            cells.append((f" {aligned} ", cell_style))
+            return f" {aligned} ", cell_style
+
         gutter = (fit_right("#" if y == 0 else "", self._gutter - 1) + " ", base + self._style("gutter"))
-        return self._line(gutter, cells, width, base, int(self.scroll_offset.x))
+        return self._line(gutter, cell, width, base, int(self.scroll_offset.x))
 
     def _row_line(
         self, row: int, data: dict[str, Any] | None, cursor_col: int, scroll_x: int, width: int, base: Style
@@ -595,8 +607,8 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         null = row_style + self._style("null")
         cursor = row_style + self._style("cursor")
         selected = row_style + self._style("selection")
-        cells: list[tuple[str, Style]] = []
-        for i in self._shown:
+
+        def cell(i: int) -> tuple[str, Style]:
             name, w = self.columns[i][0], self.column_width(i)
             if data is None:
                 text, style = fit("·" * min(3, w), w), placeholder
@@ -609,34 +621,42 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
                 style = cursor
             elif self.in_selection(row, i):
                 style = selected
-            cells.append((f" {text} ", style))
-        return self._line(gutter, cells, width, base, scroll_x)
+            return f" {text} ", style
+
+        return self._line(gutter, cell, width, base, scroll_x)
 
     def _line(
         self,
         gutter: tuple[str, Style],
-        cells: list[tuple[str, Style]],
+        cell: Callable[[int], tuple[str, Style]],
         width: int,
         base: Style,
         scroll_x: int,
     ) -> Strip:
         """One line: the gutter and frozen cells stay put, the other cells scroll by ``scroll_x``.
 
-        Only the visible part of each cell becomes a segment (no cropping of a full-width strip
-        afterwards): a line costs what is on screen, however many columns the result has.
+        ``cell(i)`` is the text and style of column ``i``'s cell; it is asked only for the cells
+        on screen, and only their visible part becomes a segment (no cropping of a full-width
+        strip afterwards): a line costs what is on screen, however many columns the result has.
         """
         frozen = self._frozen
-        segments = [Segment(*gutter), *(Segment(*cell) for cell in cells[:frozen])]
+        shown = self._shown
+        segments = [Segment(*gutter), *(Segment(*cell(i)) for i in shown[:frozen])]
         used = self._fixed_width
         left = scroll_x
         right = scroll_x + max(0, self.scrollable_content_region.width - self._fixed_width)
-        for i, (text, style) in enumerate(cells[frozen:]):
-            start = self._offsets[i]
-            end = self._offsets[i + 1]
+        offsets = self._offsets
+        # the first scrolling column that ends past the left edge: a bisection, not a walk
+        # over every column (a line is drawn 46 times a screen)
+        first = max(0, bisect_right(offsets, left) - 1)
+        for position in range(first, len(shown) - frozen):
+            start = offsets[position]
+            end = offsets[position + 1]
             if end <= left:
                 continue
             if start >= right:
                 break
+            text, style = cell(shown[frozen + position])
             if start < left or end > right:
                 text = crop_cells(text, max(0, left - start), min(end, right) - start)
             segments.append(Segment(text, style))
@@ -720,73 +740,3 @@ class ResultsGrid(ColumnActions, SelectionActions, ScrollView, can_focus=True):
         y = event.y - self.HEADER_HEIGHT
         if y >= 0 and self.columns:
             self.move_cursor(int(self.scroll_offset.y) + y)
-
-    # ------------------------------------------------------------------------------------------
-    # Looking at and copying values
-
-    def current_row(self) -> dict[str, Any] | None:
-        return self.cache.row(self.cursor_row) if self.row_count else None
-
-    def current_cell(self) -> tuple[str, Any] | None:
-        row = self.current_row()
-        if row is None or not self.columns:
-            return None
-        name = self.columns[self.cursor_col][0]
-        return name, row.get(name)
-
-    def _missing(self) -> None:
-        self.notify("That row is still loading.", severity="warning", timeout=2)
-
-    def action_show_row(self) -> None:
-        from tui.app.grid.detail import DetailScreen
-
-        row = self.current_row()
-        if row is None:
-            return self._missing()
-        self.app.push_screen(DetailScreen(f"row {self.cursor_row + 1:,}", row))
-
-    def action_show_cell(self) -> None:
-        from tui.app.grid.detail import DetailScreen
-
-        cell = self.current_cell()
-        if cell is None:
-            return self._missing()
-        name, value = cell
-        self.app.push_screen(DetailScreen(f"row {self.cursor_row + 1:,} · {name}", value))
-
-    def action_copy_cell(self) -> None:
-        from tui.app.grid.detail import copy_text
-
-        if self.cell_range is not None:
-            return self.copy_selection()
-        cell = self.current_cell()
-        if cell is None:
-            return self._missing()
-        name, value = cell
-        if copy_or_refuse(self, copy_text(value)):
-            self.notify(f"Copied {cell_text(name)} of row {self.cursor_row + 1:,}", timeout=2, markup=False)
-
-    def action_copy_row(self) -> None:
-        from tui.app.grid.cells import compact_json
-
-        row = self.current_row()
-        if row is None:
-            return self._missing()
-        if copy_or_refuse(self, compact_json(row)):
-            self.notify(f"Copied row {self.cursor_row + 1:,} as JSON", timeout=2)
-
-    def action_go_to_row(self) -> None:
-        from tui.app.grid.goto import GoToRowScreen
-
-        if not self.row_count:
-            return
-
-        def go(row: int | None) -> None:
-            if row is not None:
-                self.go_to_row(row - 1)
-
-        self.app.push_screen(GoToRowScreen(self.row_count, running=self.running), go)
-
-    def action_export(self) -> None:
-        if self.has_result:
-            self.post_message(ExportRequested(self.key))

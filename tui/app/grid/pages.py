@@ -108,14 +108,19 @@ class PageCache:
                 break
             del self._pages[victim]
 
-    def edge_pages(self, total: int | None) -> list[int]:
-        """The first and the last page of a result whose size is known: Home and End are the
-        longest jumps a user makes, so they are fetched ahead (once the query completed) and,
-        asked for on every paint, stay the most recently used. Two pages whatever the size, and
-        none in a cache too small to spare them (it holds the pages on screen first)."""
+    def edge_pages(self, total: int | None, screen: int = 1) -> list[int]:
+        """The pages of the first and the last ``screen`` rows of a result whose size is known:
+        Home and End are the longest jumps a user makes, so they are fetched ahead (once the
+        query completed) and, asked for on every paint, stay the most recently used. Two pages
+        whatever the size (three when the last screen starts on the page before a short last
+        one: End must not wait for that one either), and none in a cache too small to spare
+        them (it holds the pages on screen first)."""
         if not total or self.max_pages < EDGE_ROOM:
             return []
-        return sorted({0, self.page_of(total - 1)})
+        screen = max(1, screen)
+        first = self.page_range(0, min(screen, total))
+        last = self.page_range(max(0, total - screen), total)
+        return sorted({*first, *last})
 
     def begin(self, index: int) -> bool:
         """Claim page ``index`` for fetching; ``False`` if it is already on its way."""
