@@ -279,11 +279,17 @@ def _local_services_of_the_session() -> Iterator[None]:
 
 
 def stop_services(directory: Path, timeout: float = 15.0) -> None:
-    """Stop every live service in ``directory``; SIGKILL one that does not stop in time."""
-    for files, info in services(directory):
-        pid = (info or {}).get("pid") or files.pid()
-        if not stop(files, info, timeout) and isinstance(pid, int):
-            os.kill(pid, signal.SIGKILL)
+    """Stop every live service in ``directory``; SIGKILL one that does not stop in time. Again
+    while any is left: a launch that lost a race may take the lock as the winner stops."""
+    for _round in range(5):
+        running = services(directory)
+        if not running:
+            return
+        for files, info in running:
+            pid = (info or {}).get("pid") or files.pid()
+            if not stop(files, info, timeout) and isinstance(pid, int):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)  # longer than a losing service's wait for the lock
 
 
 @pytest.fixture

@@ -60,11 +60,12 @@ def test_each_source_gets_a_service_of_its_own(runtime, tmp_path):
 
 
 def test_racing_launches_share_one_service(runtime):
-    found, errors = [], []
+    found, errors, launches = [], [], []
 
     def launch() -> None:
         try:
-            found.append(start(spec()).wait())
+            launches.append(start(spec()))
+            found.append(launches[-1].wait())
         except Exception as exc:
             errors.append(exc)
 
@@ -75,7 +76,9 @@ def test_racing_launches_share_one_service(runtime):
         thread.join(60)
     assert not errors
     assert len({service.pid for service in found}) == 1
-    wait_until(lambda: len(services(runtime)) == 1)  # the losers of the race have exited
+    losers = [launch.process for launch in launches if launch.process and launch.process.pid != found[0].pid]
+    wait_until(lambda: all(process.poll() is not None for process in losers))  # they gave way
+    assert [info["pid"] for _files, info in services(runtime)] == [found[0].pid]
 
 
 def test_a_killed_service_is_replaced_by_the_next_launch(runtime):
@@ -181,3 +184,11 @@ def test_the_service_explores_a_result_without_pandas(runtime):
     assert {row["column"] for row in rows} == {"n", "k"}
     maps = Path(f"/proc/{service.pid}/maps").read_text()
     assert "pyarrow" in maps and "/pandas/" not in maps
+
+
+def test_a_service_whose_socket_was_removed_exits(runtime, monkeypatch):
+    monkeypatch.setenv("FOLIO_SERVICE_IDLE_S", "60")  # not idle long enough: checked every 5 s
+    start(spec()).wait()
+    files = ServiceFiles(runtime, spec().key())
+    files.socket.unlink()
+    wait_until(lambda: not files.alive())

@@ -94,7 +94,7 @@ class ServiceFiles:
             os.close(fd)  # closing also releases a lock this probe took
         return False
 
-    def acquire(self, timeout: float = 2.0) -> int | None:
+    def acquire(self, timeout: float = 0.2) -> int | None:
         """Take the key's lock for the life of this process; ``None`` if another service has it.
 
         Retried for a moment: a launcher's :meth:`alive` probe holds it for microseconds.

@@ -147,7 +147,7 @@ async def _serve(app: Any, files: ServiceFiles, spec: ServiceSpec, store_dir: Pa
             timeout_keep_alive=75,
         )
         server = QueryServer(config, app.state.service)
-        watch = asyncio.create_task(_exit_when_idle(server, activity, app.state.service, idle_s))
+        watch = asyncio.create_task(_exit_when_idle(server, activity, app.state.service, idle_s, files))
         try:
             with sock:
                 await server.serve(sockets=[sock])
@@ -156,11 +156,13 @@ async def _serve(app: Any, files: ServiceFiles, spec: ServiceSpec, store_dir: Pa
             files.clear()
 
 
-async def _exit_when_idle(server: Any, activity: Activity, service: Any, idle_s: float) -> None:
+async def _exit_when_idle(server: Any, activity: Activity, service: Any, idle_s: float, files: ServiceFiles) -> None:
     while not server.should_exit:
         await asyncio.sleep(min(5.0, idle_s / 4))
         if activity.idle_for() >= idle_s and not service.runner.live_ids():
             server.should_exit = True
+        elif not files.socket.exists():
+            server.should_exit = True  # its socket was removed (the runtime directory with it): unreachable
 
 
 def _reason(exc: BaseException) -> str:
