@@ -168,3 +168,22 @@ def test_saved_tab_snapshot(snap_compare, tmp_path, fake_clock, stable_ids):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_the_sidebar_title_counts_the_tab_in_view(service, make_app):
+    async with service.client() as client:
+        await client.lambdas.save("numbers", SQL, default_parameters={"n": 5, "lo": 0})
+        await client.lambdas.save("hello", "SELECT 'hi' AS greeting")
+        await client.run("SELECT 1 AS one", initial_docs=1)
+        app = make_app(client, sidebar=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.sidebar.loaded)
+            await settle(pilot)
+            assert app.sidebar.border_title == f"Queries ({len(app.sidebar.entries)})"
+            await _show_saved(pilot)
+            app.sidebar.query_one(TabbedContent).active = "saved-tab"  # (focusing the sidebar shows its first tab)
+            await settle(pilot)
+            assert app.sidebar.border_title == "Saved (2)"
+            app.sidebar.query_one(TabbedContent).active = "queries-tab"
+            await settle(pilot)
+            assert app.sidebar.border_title.startswith("Queries (")

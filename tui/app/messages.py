@@ -36,6 +36,17 @@ class PageFailed(Message):
     error: BaseException
 
 
+# --- sidebar tabs → sidebar --------------------------------------------------------------------
+
+
+@dataclass
+class PaneCounted(Message):
+    """A sidebar tab counted what it holds; the sidebar's title gives the count of the tab in view."""
+
+    tab: str
+    count: int
+
+
 # --- grid → app -------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import Input, Static, TabbedContent, TabPane, Tree
 
 from tui.app.editor.completion import CompletionIndex
-from tui.app.messages import RunRequested
+from tui.app.messages import PaneCounted, RunRequested
 from tui.catalog import Catalog, Relation
 
 #: tables listed per schema before "type to filter"
@@ -125,6 +125,7 @@ class CatalogPane(Vertical):
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         # not stopped: the app hands the index to the editor
         self.catalog, self.index, self._problem = message.catalog, message.index, None
+        self.post_message(PaneCounted("catalog-tab", len(message.catalog.relations)))
         self._rebuild()
         if len(message.catalog.relations) >= FREEZE_ABOVE:
             # A big catalog is hundreds of thousands of long-lived objects; each full collection

@@ -27,7 +27,7 @@ from tui.app.confirm import ConfirmScreen
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import parameters
 from tui.app.grid.cells import cell_text, fit
-from tui.app.messages import QueryFailed, QueryStarted, RunRequested
+from tui.app.messages import PaneCounted, QueryFailed, QueryStarted, RunRequested
 
 #: how long an execution's POST waits for a quick result (as the editor's runs)
 RUN_WAIT_MS = 1_000
@@ -136,6 +136,7 @@ class SavedLambdas(Vertical):
 
     def show(self, entries: list[SavedEntry]) -> None:
         self.entries = entries
+        self.post_message(PaneCounted("saved-tab", len(entries)))
         self.loaded = True
         self.problem = None
         self._render_note()

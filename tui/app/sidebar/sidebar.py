@@ -19,11 +19,13 @@ from textual.widgets.option_list import Option
 from tui.app.clock import Clock, system_clock
 from tui.app.confirm import ConfirmScreen
 from tui.app.grid.cells import cell_text, fit
-from tui.app.messages import DropRequested, ReopenRequested, RerunRequested
+from tui.app.messages import DropRequested, PaneCounted, ReopenRequested, RerunRequested
 from tui.app.sidebar.catalog import CatalogPane
 from tui.app.sidebar.entries import STATUS_MARKS, STATUS_STYLES, QueryEntry, arrange, short_id
 from tui.app.sidebar.saved import SavedLambdas
 from tui.humanize import format_bytes
+
+_TAB_NAMES = {"queries-tab": "Queries", "saved-tab": "Saved", "catalog-tab": "Catalog"}
 
 
 class QueriesSidebar(Vertical):
@@ -46,6 +48,9 @@ class QueriesSidebar(Vertical):
         self.loaded = False
         self._note: Text | None = None
         self.catalog = CatalogPane(id="catalog")
+        #: what each tab holds, as far as counted, and the tab in view: the title says its count
+        self._counts: dict[str, int] = {}
+        self._tab = "queries-tab"
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="sidebar-tabs"):
@@ -58,8 +63,22 @@ class QueriesSidebar(Vertical):
                 yield self.catalog
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._tab = event.pane.id or "queries-tab"
+        self._update_title()
         if event.pane.id == "saved-tab":
             self.query_one(SavedLambdas).reload()
+
+    def on_pane_counted(self, message: PaneCounted) -> None:
+        message.stop()
+        self._counts[message.tab] = message.count
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = _TAB_NAMES.get(self._tab, "Queries")
+        count = self._counts.get(self._tab)
+        title = f"{name} ({count:,})" if count else name
+        if self.border_title != title:
+            self.border_title = title
 
     def on_mount(self) -> None:
         self.border_title = "Queries"
@@ -130,9 +149,8 @@ class QueriesSidebar(Vertical):
             )
             if ids:
                 option_list.highlighted = ids.index(highlighted) if highlighted in ids else 0
-        title = f"Queries ({len(self.entries)})" if self.entries else "Queries"
-        if self.border_title != title:
-            self.border_title = title
+        self._counts["queries-tab"] = len(self.entries)
+        self._update_title()
         self._render_note()
 
     def _prompt(self, entry: QueryEntry, now, width: int, depth: int = 0) -> Text:
