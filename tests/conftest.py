@@ -285,9 +285,9 @@ def stop_services(directory: Path, timeout: float = 15.0) -> None:
         running = services(directory)
         if not running:
             return
-        for files, info in running:
-            pid = (info or {}).get("pid") or files.pid()
-            if not stop(files, info, timeout) and isinstance(pid, int):
+        for files, _info in running:
+            pid = files.pid()
+            if not stop(files, timeout) and pid is not None:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.3)  # longer than a losing service's wait for the lock
 

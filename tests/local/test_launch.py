@@ -95,12 +95,11 @@ def test_a_killed_service_is_replaced_by_the_next_launch(runtime):
 def test_a_service_that_cannot_start_says_why_at_once(runtime, tmp_path):
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"this is not a DuckDB database" * 100)
-    started = time.monotonic()
     with pytest.raises(ServiceFailed) as failure:
         start(spec(source=str(broken))).wait(timeout=60)
-    assert time.monotonic() - started < 50  # it did not wait for the timeout
     message = str(failure.value)
     assert message.startswith("the local service did not start: ")
+    assert "within" not in message  # its own word, not the launch's timeout
     assert "Traceback" not in message and len(message.splitlines()) == 1
     assert not services(runtime)
 
@@ -143,6 +142,7 @@ def test_the_key_names_source_sandbox_and_service_settings():
     assert base.key() != spec(cwd="/a", allow_dirs=("/data",)).key()
     assert base.key({"FOLIO_PAGE_MAX_BYTES": "1000"}) != base.key({})
     assert base.key({"FOLIO_STATE_DIR": "/elsewhere"}) == base.key({})  # the app's own setting
+    assert base.key({"FOLIO_SERVICE_IDLE_S": "60"}) != base.key({})  # the service reads it
     assert ServiceSpec.from_json(base.to_json()) == base
 
 

@@ -59,7 +59,7 @@ def test_a_starting_service_can_be_stopped_by_the_pid_in_its_lock(tmp_path):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert files.read_info() is None  # "starting": nothing published yet
-        assert stop(files, None, timeout=10)
+        assert stop(files, timeout=10)
         assert holder.wait(10) != 0
     finally:
         holder.kill()

@@ -123,6 +123,7 @@ class Connection:
         self.allow_dirs = list(allow_dirs)
         self.local = local
         self.where = f"demo _events ({demo_rows:,} rows)" if demo_path else ""
+        self._planned: tuple[str, Any, Any] | None = None
         self._launch: Any = None
         self.service: Any = None  # the LocalService connected to, once connected
 
@@ -146,6 +147,22 @@ class Connection:
             raise ValueError("a server is configured but no API key: pass --api-key or set FOLIO_API_KEY")
         return settings
 
+    def _plan(self) -> tuple[str, Any, Any]:
+        """``(where, settings, spec)``: the settings of a remote server, or the spec of the
+        embedded service. Worked out once (``.env`` read once), by :meth:`start` before the app
+        when it can, else by :meth:`_resolve`; a failure is not kept, so the app raises it."""
+        if self._planned is None:
+            if self.demo_path:
+                self._planned = (self.where, None, self._spec(None))
+            else:
+                settings = self._settings()
+                if settings.server is not None:
+                    self._planned = (settings.server, settings, None)
+                else:
+                    where = f"embedded {settings.source}" if settings.source else "embedded DuckDB"
+                    self._planned = (where, None, self._spec(settings.source))
+        return self._planned
+
     def start(self) -> None:
         """Find or spawn the local service now, without waiting for it: called before the app
         imports Textual, so the service's start overlaps the app's. A problem (a bad setting, an
@@ -153,29 +170,20 @@ class Connection:
         if not self.local:
             return
         try:
-            source = None
-            if not self.demo_path:
-                settings = self._settings()
-                if settings.server is not None:
-                    return
-                source = settings.source
-            from tui.local.launch import start
+            spec = self._plan()[2]
+            if spec is not None:
+                from tui.local.launch import start
 
-            self._launch = start(self._spec(source))
+                self._launch = start(spec)
         except Exception:
             self._launch = None
 
     def _resolve(self) -> tuple[str, Callable[[], AbstractAsyncContextManager[Any]]]:
-        """Runs in a thread: reads settings, imports the client (and the service if needed)."""
-        source = None
-        where = self.where
-        if not self.demo_path:
-            settings = self._settings()
-            if settings.server is not None:
-                return settings.server, remote(settings.server, settings.api_key)
-            source = settings.source
-            where = f"embedded {source}" if source else "embedded DuckDB"
-        spec = self._spec(source)
+        """Runs in a thread: reads settings, waits for the local service (or opens the engine
+        in-process), imports the client."""
+        where, settings, spec = self._plan()
+        if settings is not None:
+            return where, remote(settings.server, settings.api_key)
         if not self.local:
             return where, embedded(spec.open_engine())
         from tui.local.launch import start

@@ -64,16 +64,8 @@ def build_demo(rows: int) -> None:
     by tui.engines.demo) is returned when it exits, and the app's process never imports DuckDB."""
     import subprocess
 
-    code = (
-        "import sys\n"
-        "from tui.engines.demo import ensure_demo\n"
-        "try:\n"
-        "    ensure_demo(int(sys.argv[1]))\n"
-        "except OSError as exc:\n"
-        "    sys.exit(f'cannot build the demo database: {exc}')\n"
-    )
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(rows)], stderr=subprocess.PIPE, text=True)
+        done = subprocess.run([sys.executable, "-m", "tui.engines.demo", str(rows)], stderr=subprocess.PIPE, text=True)
     except KeyboardInterrupt:
         raise CommandError("interrupted while building the demo database (nothing was kept)", 130) from None
     if done.returncode != 0:

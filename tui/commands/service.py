@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"no local service with key {args.key} (see folio service list)", 2)
     stuck = []
     for files, info in chosen:
-        if stop(files, info, STOP_TIMEOUT_S):
+        if stop(files, STOP_TIMEOUT_S):
             print(f"stopped {files.key} ({(info or {}).get('source', '')})")
         else:
             stuck.append(files.key)

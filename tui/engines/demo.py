@@ -13,6 +13,7 @@ needed for the rows to be stored by ``event_id``.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -73,3 +74,18 @@ def ensure_demo(rows: int = DEFAULT_ROWS, directory: Path | None = None) -> Path
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return path
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tui.engines.demo ROWS``: build the demo (``folio --demo`` runs this in a
+    process of its own); a failure is one line on stderr."""
+    try:
+        ensure_demo(int(argv[0]))
+    except OSError as exc:
+        print(f"cannot build the demo database: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

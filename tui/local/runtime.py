@@ -173,10 +173,11 @@ def accepts(path: str | os.PathLike[str]) -> bool:
     return True
 
 
-def stop(files: ServiceFiles, info: dict[str, Any] | None, timeout: float) -> bool:
-    """SIGTERM the service and wait until its lock is free; whether it stopped in time."""
-    pid = (info or {}).get("pid") or files.pid()
-    if isinstance(pid, int):
+def stop(files: ServiceFiles, timeout: float) -> bool:
+    """SIGTERM the service (by the pid in its lock) and wait until the lock is free; whether it
+    stopped in time."""
+    pid = files.pid()
+    if pid is not None:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:

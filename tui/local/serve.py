@@ -24,6 +24,7 @@ from typing import Any
 
 from tui.local.runtime import ServiceFiles
 from tui.local.spec import ServiceSpec
+from tui.without_pandas import keep_pandas_out
 
 DEFAULT_IDLE_S = 900.0
 
@@ -61,25 +62,10 @@ def idle_seconds(environ: Any = None) -> float:
     return value if value > 0 else DEFAULT_IDLE_S
 
 
-class _WithoutPandas:
-    """An import hook making ``import pandas`` fail, as if it were not installed.
-
-    pandas is in the environment only for the Spark engine's client, but pyarrow imports it,
-    when present, the first time it converts Python values or opens a dataset (a derived result
-    does): ≈45 MiB and ≈1 s that nothing here uses. pyarrow treats pandas as optional, so a
-    service with no Spark source runs without it.
-    """
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError(f"No module named {name!r} (the local service runs without pandas)")
-
-
 def main(argv: list[str]) -> int:
     directory, key = Path(argv[0]), argv[1]
     spec = ServiceSpec.from_json(sys.stdin.read())
-    if not (spec.source or "").startswith("sc://"):
-        sys.meta_path.insert(0, _WithoutPandas())
+    keep_pandas_out(spec.source)
     files = ServiceFiles(directory, key)
     if files.acquire() is None:
         return 0  # another launch's service has this key: that one serves
@@ -167,7 +153,7 @@ async def _exit_when_idle(server: Any, activity: Activity, service: Any, idle_s:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return f"{text[0] if text else type(exc).__name__}"
+    return text[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

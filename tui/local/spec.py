@@ -80,7 +80,7 @@ class ServiceSpec:
 
 
 #: variables that only the app reads: a different value must not start another service
-_NOT_SERVICE_VARS = frozenset({"FOLIO_STATE_DIR", "FOLIO_SERVICE", "FOLIO_RUNTIME_DIR", "FOLIO_SERVICE_IDLE_S"})
+_NOT_SERVICE_VARS = frozenset({"FOLIO_STATE_DIR", "FOLIO_SERVICE", "FOLIO_RUNTIME_DIR"})
 
 _fingerprint: str | None = None
 
