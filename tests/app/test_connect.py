@@ -1,4 +1,4 @@
-"""How the app's embedded engine is tuned (tui.app.connect)."""
+"""tui.app.connect: how the app's embedded engine is tuned, and the app on a real local service."""
 
 from __future__ import annotations
 
