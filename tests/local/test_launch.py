@@ -168,9 +168,9 @@ def test_a_client_finds_a_stopped_service_started_again(runtime):
     assert pid != first.pid
 
 
-def test_the_service_explores_a_result_without_pandas(runtime):
-    """pandas is installed (for Spark), but a service over another source never loads it, not
-    even for a derived result (pyarrow would import it for one)."""
+def test_the_service_explores_a_result_without_numpy_or_pandas(runtime):
+    """numpy and pandas are installed (for Spark), but a service over another source never loads
+    them, not even for a derived result (pyarrow would import them for one)."""
     service = start(spec()).wait()
 
     async def go() -> list[dict]:
@@ -183,7 +183,7 @@ def test_the_service_explores_a_result_without_pandas(runtime):
     rows = asyncio.run(go())
     assert {row["column"] for row in rows} == {"n", "k"}
     maps = Path(f"/proc/{service.pid}/maps").read_text()
-    assert "pyarrow" in maps and "/pandas/" not in maps
+    assert "pyarrow" in maps and "/pandas/" not in maps and "/numpy/" not in maps
 
 
 def test_a_service_whose_socket_was_removed_exits(runtime, monkeypatch):

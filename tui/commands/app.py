@@ -81,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
     if args.source and args.server:
         raise CommandError("give either a SOURCE (embedded mode) or --server, not both", 2)
 
+    from tui.lean_imports import keep_service_lean
+
+    # the app never needs them; an in-process service over a Spark source needs the dataframes
+    keep_service_lean(args.source)
     from tui.app.connect import Connection, wants_local_service
     from tui.commands.serve import allowed_directories
 

@@ -129,10 +129,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dotenv import load_dotenv
 
-    from tui.without_pandas import keep_pandas_out
+    from tui.lean_imports import keep_service_lean
 
     load_dotenv(".env", override=False)
-    keep_pandas_out(args.source or os.environ.get("FOLIO_SOURCE"))
+    keep_service_lean(args.source or os.environ.get("FOLIO_SOURCE"))
     import uvicorn
 
     from tui.engines import EngineError, open_engine

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.lean_imports import keep_service_lean
 from tui.local.runtime import ServiceFiles
 from tui.local.spec import ServiceSpec
-from tui.without_pandas import keep_pandas_out
 
 DEFAULT_IDLE_S = 900.0
 
@@ -65,7 +65,7 @@ def idle_seconds(environ: Any = None) -> float:
 def main(argv: list[str]) -> int:
     directory, key = Path(argv[0]), argv[1]
     spec = ServiceSpec.from_json(sys.stdin.read())
-    keep_pandas_out(spec.source)
+    keep_service_lean(spec.source)
     files = ServiceFiles(directory, key)
     if files.acquire() is None:
         return 0  # another launch's service has this key: that one serves
