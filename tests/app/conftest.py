@@ -94,6 +94,16 @@ def make_app(tmp_path, fake_clock) -> Callable[..., FolioApp]:
 
 
 @pytest.fixture
+def results_arrive_complete(monkeypatch) -> None:
+    """A run's (and a derived query's) POST waits 50 ms of real time for the query to finish;
+    one that takes longer is shown while running, with the row-number column sized for a
+    running result (it never narrows afterwards). How long a query takes is the machine's
+    business, so snapshots of completed results let the POST wait until it is done."""
+    monkeypatch.setattr("tui.app.app.RUN_WAIT_MS", 30_000)
+    monkeypatch.setattr("tui.app.views.actions.RUN_WAIT_MS", 30_000)
+
+
+@pytest.fixture
 def stable_ids(monkeypatch) -> None:
     """Query ids the server makes are random; snapshots need them fixed."""
     counter = itertools.count(1)

@@ -1,7 +1,7 @@
 """The SQL editor: Textual's code editor with SQL highlighting and a run key.
 
-Highlighting needs the ``tree-sitter`` and ``tree-sitter-sql`` packages (declared in
-pyproject); without them ``TextArea`` accepts ``language="sql"`` and silently shows no colour.
+Highlighting comes from a scanner (``tui.app.editor.highlight``), not from tree-sitter, whose
+SQL grammar would be the app's largest single cost in memory.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.app.editor.completion_popup import CompletionPopup
+from tui.app.editor.highlight import sql_highlights
 from tui.app.editor.statements import Statement, selection_statement, statement_at
 from tui.app.messages import RunRequested
 
@@ -28,7 +29,7 @@ class QueryEditor(TextArea):
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(
             text,
-            language="sql",
+            language=None,
             theme="monokai",
             soft_wrap=False,
             tab_behavior="indent",
@@ -42,6 +43,14 @@ class QueryEditor(TextArea):
             # a blinking cursor makes every screenshot different
             self.cursor_blink = False
         self.screen.mount(self.completion)
+
+    def _build_highlight_map(self) -> None:
+        # TextArea calls this after every edit to rebuild its highlights from tree-sitter's
+        # tree; the scanner rebuilds them from the text (a buffer of a few hundred lines: well
+        # under a millisecond)
+        self._line_cache.clear()
+        self._highlights.clear()
+        self._highlights.update(sql_highlights(self.text))
 
     # --- completion: the popup does the work (tui.app.editor.completion_popup)
 
