@@ -13,20 +13,24 @@ once, needs).
 
 * **start → screen / ready**: process start → the editor is on screen / the status line says
   ``ready`` (the app is connected to its service: F5 runs at once; F5 before that runs once it
-  is). *Cold*: no local service was running, the app spawns one (its imports overlap the app's).
-  *Warm*: a second launch after the first quit, which finds the service still running;
+  is). For ``--local-service``, *cold*: no local service was running, the app spawns one (its
+  imports overlap the app's); *warm*: a second launch after the first quit, which finds the
+  service still running;
 * **first row**: F5 on ``SELECT * FROM _events`` → row 1's data on screen (the query is still
   running: folio pages a running query);
 * **End**: after the query completed, End in the grid → the last row's data on screen, *at once*
   (pressed as soon as the footer shows the grid's keys: the screen may still be laying out what
   completion and the focus change brought) and *settled* (half a second later, from row 1);
 * **PageDown**: median over 20 PageDowns from the top → the new screen's first row has data;
-* **peak RSS**: everything folio runs, the app and its local service summed: the peak of the
-  two processes' ``VmRSS`` added up, sampled every 20 ms (and each one's own ``VmHWM``); the
-  peak of their summed ``Pss`` (shared library pages counted once), sampled every 100 ms.
+* **peak RSS**: everything folio runs: the app's ``VmHWM`` (the kernel's own peak); with a local
+  service, the two processes summed: the peak of their ``VmRSS`` added up, sampled every 20 ms
+  (and each one's own ``VmHWM``). Also the peak of their summed ``Pss`` (shared library pages
+  counted once), sampled every 100 ms.
 
-``--in-process`` adds runs of ``folio --demo --in-process`` (the service inside the app, as
-before the local service) as a baseline in the same run.
+``folio --demo`` runs its query service inside the app (the default); ``--local-service`` adds
+runs of ``folio --demo --local-service`` (the service in a background process of its own, which
+later launches reuse: its *warm* start) in the same run. For those, the figures are the two
+processes summed.
 
 **Peers** (``--peers``), in the same run, driven the same way at the same size: Harlequin 2.17 on
 the same DuckDB file (``SELECT * FROM _events``, Ctrl+J; it shows at most 100,000 rows) and
@@ -57,7 +61,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 160, 48
-SESSION = "folio-bench"
+SESSION = f"folio-bench-{os.getpid()}"  # two runs at once (two worktrees) drive their own
 #: the pause between two screen polls while the app starts (none while timing keys)
 START_POLL_S = 0.01
 
@@ -167,10 +171,10 @@ def service_pid(runtime: Path) -> int | None:
     return None
 
 
-def launch(rows: int, env: dict[str, str], in_process: bool) -> tuple[float, float, float]:
+def launch(rows: int, env: dict[str, str], local: bool) -> tuple[float, float, float]:
     """Start the app in tmux: (start time, → editor painted, → ready)."""
     exports = " ".join(f"{k}={v}" for k, v in env.items())
-    flag = " --in-process" if in_process else ""
+    flag = " --local-service" if local else ""
     command = f"cd {ROOT} && exec env {exports} {sys.executable} -m tui --demo --demo-rows {rows}{flag}"
     tmux("new-session", "-d", "-s", SESSION, "-x", str(WIDTH), "-y", str(HEIGHT), command)
     started = time.perf_counter()
@@ -185,7 +189,7 @@ def quit_app() -> None:
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
 
 
-def one_run(rows: int, pagedowns: int = 20, in_process: bool = False) -> dict[str, float]:
+def one_run(rows: int, pagedowns: int = 20, local: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="folio-app-bench-") as tmp:
         runtime = Path(tempfile.mkdtemp(prefix="fab-", dir="/tmp"))  # short: a socket path lives in it
         env = {
@@ -195,9 +199,9 @@ def one_run(rows: int, pagedowns: int = 20, in_process: bool = False) -> dict[st
             "TERM": "xterm-256color",
         }
         try:
-            _started, painted, ready = launch(rows, env, in_process)
+            _started, painted, ready = launch(rows, env, local)
             pid = folio_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}").strip()))
-            service = None if in_process else service_pid(runtime)
+            service = service_pid(runtime) if local else None
             pids = [pid] + ([service] if service else [])
             sampler = MemorySampler(pids)
             sampler.start()
@@ -247,13 +251,14 @@ def one_run(rows: int, pagedowns: int = 20, in_process: bool = False) -> dict[st
                 "pagedown": statistics.median(latencies),
                 "pagedown_max": max(latencies),
                 "pagedown_max10": max(latencies[:10]),  # the issue's "slowest of 10", as for the peers
-                "peak_rss": sampler.peak_sum / 1024,
+                # one process: the kernel's peak, which sampling can miss; two: their summed samples
+                "peak_rss": sampler.peak_sum / 1024 if service else max(sampler.peak_sum / 1024, app_peak),
                 "peak_pss": sampler.peak_pss / 1024,
                 "app_rss": app_peak,
                 "service_rss": service_peak,
             }
-            if not in_process:  # a second launch finds the service the first left running
-                _started, figures["warm_screen"], figures["warm_ready"] = launch(rows, env, in_process)
+            if local:  # a second launch finds the service the first left running
+                _started, figures["warm_screen"], figures["warm_ready"] = launch(rows, env, local)
                 quit_app()
             return figures
         finally:
@@ -348,7 +353,7 @@ def print_peers(
     )
     print("|---|---|---|---|---|---|---|")
     for (mode, rows), runs in results.items():
-        if mode != "local service":
+        if mode != "in-process":
             continue
         folio = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
         print(f"| folio | {rows:,} | {folio['screen']:.2f} | {folio['first']:.3f} (first row) | {folio['end']:.3f} | "
@@ -369,9 +374,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also drive Harlequin and VisiData (installed by uv)")
     parser.add_argument(
-        "--in-process",
+        "--local-service",
         action="store_true",
-        help="also run folio --in-process (the service inside the app) as a baseline",
+        help="also run folio --local-service (the service in a background process of its own)",
     )
     args = parser.parse_args()
     if shutil.which("tmux") is None:
@@ -390,10 +395,10 @@ def main() -> None:
 
             with duckdb.connect(str(db), read_only=True) as con:
                 con.execute(f"COPY (SELECT * FROM _events) TO '{parquet}' (FORMAT parquet)")
-        modes = ["local service", "in-process"] if args.in_process else ["local service"]
+        modes = ["in-process", "local service"] if args.local_service else ["in-process"]
         for run in range(args.runs):  # the tools take turns run by run: load hits them alike
             for mode in modes:
-                figures = one_run(rows, in_process=mode == "in-process")
+                figures = one_run(rows, local=mode == "local service")
                 results.setdefault((mode, rows), []).append(figures)
                 print(
                     f"  {mode} {rows:,} rows, run {run + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from tui.app.connect import APP_DUCKDB, app_duckdb_config
+from tui.app.connect import APP_DUCKDB, app_duckdb_config, wants_local_service
 
 
 def test_the_apps_duckdb_is_bounded_by_default():
     assert app_duckdb_config({}) == APP_DUCKDB
     assert APP_DUCKDB["memory_limit"] == "24MB" and APP_DUCKDB["threads"] == 1
+
+
+def test_the_service_runs_in_the_app_unless_the_local_one_is_asked_for():
+    assert not wants_local_service({})
+    assert not wants_local_service({"FOLIO_SERVICE": "in-process"})
+    assert wants_local_service({"FOLIO_SERVICE": "local"})
+    assert wants_local_service({"FOLIO_SERVICE": " Local "})
 
 
 def test_the_environment_can_give_it_more():

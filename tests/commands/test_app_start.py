@@ -1,7 +1,8 @@
 """``folio --demo`` with the demo cached: nothing heavy before the editor is on screen.
 
-DuckDB and Arrow (≈0.3–0.6 s of imports) load in the local service's own process, which the app
-spawns before it imports Textual; a first run builds the demo in a process of its own, before the
+DuckDB and Arrow (≈0.3–0.6 s of imports) load after the first paint when the service runs in the
+app (the default), or in the local service's own process, which ``--local-service`` spawns
+before the app imports Textual; a first run builds the demo in a process of its own, before the
 app starts.
 """
 
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import stop_services
 
@@ -27,11 +30,11 @@ def run(self, *args, **kwargs):
     print(sorted(m for m in ("duckdb", "pyarrow", "fastapi", "pandas") if m in sys.modules))
 
 app_module.FolioApp.run = run  # stop where the app would start: what has been imported by then?
-main(["--demo", "--demo-rows", "10"])
+main(["--demo", "--demo-rows", "10", *sys.argv[1:]])
 """
 
 
-def _imported_before_the_app(tmp_path) -> str:
+def _imported_before_the_app(tmp_path, *flags: str) -> str:
     runtime = Path(tempfile.mkdtemp(prefix="frt-", dir="/tmp"))
     env = {
         "FOLIO_RUNTIME_DIR": str(runtime),
@@ -41,21 +44,25 @@ def _imported_before_the_app(tmp_path) -> str:
         "PATH": "/usr/bin:/bin",
     }
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, *flags], env=env, capture_output=True, text=True, timeout=120
+        )
     finally:
         stop_services(runtime)
         shutil.rmtree(runtime, ignore_errors=True)
     assert done.returncode == 0, done.stderr
     service, imported = done.stdout.strip().splitlines()[-2:]
-    assert service == "service started"  # before the app ran, so its start overlaps the app's
+    # a local service is spawned before the app runs, so its start overlaps the app's
+    assert service == ("service started" if "--local-service" in flags else "no service")
     return imported
 
 
-def test_a_cached_demo_starts_the_app_without_duckdb_or_arrow(tmp_path):
+@pytest.mark.parametrize("flags", [(), ("--local-service",)], ids=["in-process", "local-service"])
+def test_a_cached_demo_starts_the_app_without_duckdb_or_arrow(tmp_path, flags):
     from tui.engines.demo import ensure_demo
 
     ensure_demo(10, tmp_path / "cache")
-    assert _imported_before_the_app(tmp_path) == "[]"
+    assert _imported_before_the_app(tmp_path, *flags) == "[]"
 
 
 def test_a_first_run_builds_the_demo_before_the_app_in_a_process_of_its_own(tmp_path):

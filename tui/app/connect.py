@@ -2,12 +2,15 @@
 
 A connection is a callable returning an async context manager that yields a
 :class:`~tui.client.QueryClient`; the app enters it inside its own event loop (see
-``FolioApp._hold_source``). In embedded mode the client talks to the user's local service for
-the source over a Unix socket (:mod:`tui.local`): started, or found running, before the app
-imports Textual, so the app itself imports neither FastAPI nor DuckDB nor Arrow. In-process mode
-(``--in-process``, and the tests that ask for it) runs the service inside the app's event loop
-instead, its lifespan tied to the app's. Either way the slow part — reading settings, waiting
-for the service, opening the database — happens off the event loop, after the first paint.
+``FolioApp._hold_source``). In embedded mode the service runs inside the app's process, its
+lifespan tied to the app's, and is imported after the first paint. With ``--local-service``
+(``FOLIO_SERVICE=local``) the client talks to the user's background local service for the source
+over a Unix socket instead (:mod:`tui.local`): started, or found running, before the app imports
+Textual, so the app itself imports neither FastAPI nor DuckDB nor Arrow. In-process is the
+default because it is the lighter: two processes hold a second interpreter and a second copy of
+every shared library, ≈50 MiB more at their peak (benchmarks/README.md, issue 12). Either way the
+slow part — reading settings, waiting for the service, opening the database — happens off the
+event loop, after the first paint.
 """
 
 from __future__ import annotations
@@ -87,10 +90,10 @@ LOCAL_URL = "http://folio.local"
 
 
 def wants_local_service(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the app runs embedded queries on a local service (the default) or in-process
-    (``FOLIO_SERVICE=in-process``, or ``--in-process``)."""
+    """Whether the app runs embedded queries on the background local service
+    (``FOLIO_SERVICE=local``, or ``--local-service``) or in-process (the default)."""
     environ = os.environ if environ is None else environ
-    return environ.get("FOLIO_SERVICE", "").strip().lower() not in ("in-process", "inprocess", "0", "off")
+    return environ.get("FOLIO_SERVICE", "").strip().lower() in ("local", "local-service", "service", "1", "on")
 
 
 class Connection:

@@ -8,9 +8,10 @@
 * ``folio PATH.duckdb|.parquet|.csv|.sqlite|postgresql://…|sc://…``: embedded mode over that source.
 
 Only building the demo database (once, then cached) happens before the screen appears, with a
-message on stderr. Embedded mode runs on the user's local service for the source (``tui.local``):
-one already running from an earlier launch, or one spawned here before Textual is imported, so
-its start overlaps the app's. Everything else slow — importing the client, waiting for the
+message on stderr. Embedded mode runs the query service inside the app; with ``--local-service``
+it runs on the user's background local service for the source (``tui.local``): one already
+running from an earlier launch, or one spawned here before Textual is imported, so its start
+overlaps the app's. Everything else slow — importing the service or the client, waiting for the
 service, opening the database — happens after the first paint (``tui.app.connect``), so the
 editor is on screen in a fraction of a second; a setting that cannot work is shown in the app.
 """
@@ -52,11 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sql", metavar="SQL", help="put SQL in the editor instead of the last buffer")
     parser.add_argument(
-        "--in-process",
+        "--local-service",
         action="store_true",
-        help="run the query service inside the app (it stops when the app quits) instead of on "
-        "the background local service that later launches reuse (also FOLIO_SERVICE=in-process)",
+        help="run queries on your background local service for the source (started by the first "
+        "launch, reused by later ones, so they start sooner; a query outlives the app) instead of "
+        "inside the app, which is the lighter (also FOLIO_SERVICE=local)",
     )
+    # the default since the local service became opt-in; kept so scripts that say it still run
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
 
 
 def build_demo(rows: int) -> None:
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.commands.serve import allowed_directories
 
     allow_dirs = allowed_directories(args.allow_dir)
-    local = wants_local_service() and not args.in_process
+    local = (args.local_service or wants_local_service()) and not args.in_process
     sql = args.sql
     if args.demo:
         from tui.demo_cache import DEFAULT_ROWS, DEMO_SQL, demo_path
