@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
+from tui.app.editor import highlight
 from tui.app.editor.editor import QueryEditor
-from tui.app.editor.highlight import sql_highlights, sql_spans
+from tui.app.editor.highlight import SqlHighlighter, sql_highlights
 
 
 def _named(sql: str) -> list[tuple[str, str]]:
-    return [(sql[start:end], name) for start, end, name in sql_spans(sql)]
+    """(text, name) of each highlight of an ASCII ``sql``, line by line."""
+    lines = sql.split("\n")
+    return [
+        (lines[row][start:end], name)
+        for row, spans in sorted(sql_highlights(sql).items())
+        for start, end, name in spans
+    ]
 
 
 def test_keywords_literals_and_calls():
@@ -63,12 +70,41 @@ def test_table_names_casts_and_identifiers():
 
 
 def test_spans_across_lines_and_unclosed_ones():
-    text = "SELECT /* one\ntwo */ 1\nWHERE s = 'open"
+    text = "SELECT /* one\nstill */ 1\nWHERE s = 'open\nit''s' AND x\nFROM \"my\ntable\" WHERE 'unclosed"
     assert sql_highlights(text) == {
         0: [(0, 6, "keyword"), (7, None, "comment")],
-        1: [(0, 6, "comment"), (7, 8, "number")],
-        2: [(0, 5, "keyword"), (10, 15, "string")],
+        1: [(0, 8, "comment"), (9, 10, "number")],
+        2: [(0, 5, "keyword"), (10, None, "string")],
+        3: [(0, 6, "string"), (7, 10, "keyword")],
+        4: [(0, 4, "keyword"), (5, None, "type")],  # a quoted table name over two lines
+        5: [(0, 6, "type"), (7, 12, "keyword"), (13, None, "string")],
     }
+    # the word before a line break still decides the next line's first word
+    assert sql_highlights("SELECT *\nFROM\n  events") == {
+        0: [(0, 6, "keyword")],
+        1: [(0, 4, "keyword")],
+        2: [(2, 8, "type")],
+    }
+
+
+def test_an_edit_rescans_only_the_lines_it_changed(monkeypatch):
+    scanned: list[str] = []
+    scan = highlight._scan_line
+    monkeypatch.setattr(highlight, "_scan_line", lambda line, *state: scanned.append(line) or scan(line, *state))
+    highlighter = SqlHighlighter()
+    lines = [f"SELECT {n} AS n{n}" for n in range(100)]
+    highlighter.highlights("\n".join(lines))
+    assert len(scanned) == 100
+    scanned.clear()
+    lines[50] = "SELECT 'fifty' AS n50"
+    lines.insert(0, "-- a new first line")  # every line moves down: still known by its text
+    result = highlighter.highlights("\n".join(lines))
+    assert scanned == ["-- a new first line", "SELECT 'fifty' AS n50"]
+    assert result[51] == [(0, 6, "keyword"), (7, 14, "string"), (15, 17, "keyword")]
+    scanned.clear()
+    lines[0] = "/* opens a comment"  # changes how every later line starts: all are rescanned
+    result = highlighter.highlights("\n".join(lines))
+    assert len(scanned) == 101 and result[100] == [(0, None, "comment")]
 
 
 def test_columns_are_utf8_bytes():

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.app.editor.completion_popup import CompletionPopup
-from tui.app.editor.highlight import sql_highlights
+from tui.app.editor.highlight import SqlHighlighter
 from tui.app.editor.statements import Statement, selection_statement, statement_at
 from tui.app.messages import RunRequested
 
@@ -45,12 +45,13 @@ class QueryEditor(TextArea):
         self.screen.mount(self.completion)
 
     def _build_highlight_map(self) -> None:
-        # TextArea calls this after every edit to rebuild its highlights from tree-sitter's
-        # tree; the scanner rebuilds them from the text (a buffer of a few hundred lines: well
-        # under a millisecond)
+        # TextArea calls this after every edit (and once from its own __init__, before ours has
+        # run) to rebuild its highlights from tree-sitter's tree; the scanner rescans the lines
+        # that changed (benchmarks/highlight.py)
+        highlighter = self.__dict__.setdefault("_sql_highlighter", SqlHighlighter())
         self._line_cache.clear()
         self._highlights.clear()
-        self._highlights.update(sql_highlights(self.text))
+        self._highlights.update(highlighter.highlights(self.text))
 
     # --- completion: the popup does the work (tui.app.editor.completion_popup)
 

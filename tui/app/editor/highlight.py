@@ -6,12 +6,17 @@ the same: keywords, strings, numbers, comments, function calls, table names and 
 module maps a buffer to the ``TextArea``'s highlight form (per line, ``(start, end, name)`` with
 UTF-8 byte columns, ``end`` ``None`` for "to the end of the line") under the highlight names of
 Textual's SQL query, so its themes colour them. Pure functions, no Textual.
+
+``TextArea`` rebuilds its highlights after every edit, from the whole buffer. The scanner goes
+line by line, carrying what a line leaves open (a block comment, a string, a quoted name, the
+word before the next); a :class:`SqlHighlighter` remembers each line's result for its text and
+that state, so an edit rescans the lines it changed and the others cost a lookup
+(``benchmarks/highlight.py``). What it remembers is the buffer's lines, no more.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 Highlight = tuple[int, int | None, str]
 
@@ -39,92 +44,140 @@ BEFORE_TABLE = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "DESCRIBE",
 
 _TOKEN = re.compile(
     r"""
-    (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<string>[eE]?'(?:[^']|'')*(?:'|\Z))
-    | (?P<quoted>"(?:[^"]|"")*(?:"|\Z))
+    (?P<comment>--.*|/\*(?:(?!\*/).)*(?P<comment_end>\*/)?)
+    | (?P<string>[eE]?'(?:[^']|'')*(?P<string_end>')?)
+    | (?P<quoted>"(?:[^"]|"")*(?P<quoted_end>")?)
     | (?P<cast>::)
     | (?P<parameter>[:$][A-Za-z_0-9]+|\?)
     | (?P<number>(?<![\w.])(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w]))
     | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-    | (?P<open>\()
     | (?P<dot>\.)
-    | (?P<other>[^\s\w'"().:$?-]+|-)
+    | (?P<other>[^\s\w'"().:$?-]+|[-()])
     """,
-    re.S | re.X,
+    re.X,
 )
+#: how a string, quoted name or block comment left open by an earlier line ends on this one
+_CLOSE = {
+    "comment": re.compile(r"(?:(?!\*/).)*\*/"),
+    "string": re.compile(r"(?:[^']|'')*'"),
+    "quoted": re.compile(r'(?:[^"]|"")*"'),
+}
 _CALL = re.compile(r"\s*\(")
 #: ``previous`` after a table's name, so a ``.`` continues it
 _TABLE = "<table>"
+#: the state a line starts in: what an earlier line left open ("", "comment", "string",
+#: "quoted") and the word or punctuation before (what decides what the next word is)
+_START = ("", "")
 
 
-def sql_spans(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, highlight name) character spans of ``text``, in order."""
-    previous = ""  # the last word or punctuation that decides what a word is
-    for match in _TOKEN.finditer(text):
+_Scanned = tuple[tuple[Highlight, ...], str, str]
+
+
+class SqlHighlighter:
+    """The highlights of one buffer, rebuilt after each of its edits."""
+
+    def __init__(self) -> None:
+        #: each line of the last buffer, with the state it started in, and what it gave
+        self._known: dict[tuple[str, str, str], _Scanned] = {}
+
+    def highlights(self, text: str) -> dict[int, list[Highlight]]:
+        """``text``'s highlights per line, as ``TextArea._highlights`` holds them."""
+        known, kept = self._known, {}
+        highlights: dict[int, list[Highlight]] = {}
+        open_, previous = _START
+        for index, line in enumerate(text.split("\n")):
+            key = (line, open_, previous)
+            scanned = known.get(key) or kept.get(key) or _scan_line(line, open_, previous)
+            kept[key] = scanned
+            spans, open_, previous = scanned
+            if spans:
+                highlights[index] = list(spans)
+        self._known = kept
+        return highlights
+
+
+def sql_highlights(text: str) -> dict[int, list[Highlight]]:
+    """``text``'s highlights per line (byte columns), with nothing remembered."""
+    return SqlHighlighter().highlights(text)
+
+
+def _scan_line(line: str, open_: str, previous: str) -> _Scanned:
+    """One line's highlights (byte columns), and the state the next line starts in."""
+    spans: list[tuple[int, int | None, str]] = []  # character columns until the end
+    position = 0
+    if open_:
+        closing = _CLOSE[open_].match(line)
+        end = closing.end() if closing else None
+        if open_ == "quoted":
+            if previous == _TABLE:
+                spans.append((0, end, "type"))
+        else:
+            spans.append((0, end, open_))
+        if closing is None:
+            return _in_bytes(line, spans), open_, previous
+        position, open_ = closing.end(), ""
+    for match in _TOKEN.finditer(line, position):
         kind = match.lastgroup
         start, end = match.span()
         if kind == "comment":
-            yield start, end, "comment"
+            unclosed = match.group().startswith("/*") and match.group("comment_end") is None
+            spans.append((start, None if unclosed else end, "comment"))
+            if unclosed:
+                open_ = "comment"
             continue
         if kind == "string":
-            yield start, end, "string"
+            unclosed = match.group("string_end") is None
+            spans.append((start, None if unclosed else end, "string"))
+            open_ = "string" if unclosed else ""
         elif kind == "number":
-            yield start, end, "float" if "." in match.group() else "number"
+            spans.append((start, end, "float" if "." in match.group() else "number"))
         elif kind == "parameter":
-            yield start, end, "parameter"
+            spans.append((start, end, "parameter"))
         elif kind == "word":
             word = match.group().upper()
-            if previous == "::":
-                yield start, end, "type.builtin"
-            elif word in BOOLEANS:
-                yield start, end, "boolean"
-            elif word in CONDITIONALS:
-                yield start, end, "conditional"
-            elif word in ATTRIBUTES:
-                yield start, end, "attribute"
-            elif word in KEYWORDS:
-                yield start, end, "keyword"
-            elif _CALL.match(text, end):
-                yield start, end, "function.call"
-            elif previous in BEFORE_TABLE:
-                yield start, end, "type"
-                previous = _TABLE
-                continue
-            previous = word if previous != "::" else ""
+            name = _word(word, previous, _CALL.match(line, end) is not None)
+            if name:
+                spans.append((start, end, name))
+            previous = _TABLE if name == "type" else ("" if previous == "::" else word)
             continue
-        elif kind == "quoted" and previous in BEFORE_TABLE:
-            yield start, end, "type"
-            previous = _TABLE
+        elif kind == "quoted":
+            unclosed = match.group("quoted_end") is None
+            if previous in BEFORE_TABLE:
+                spans.append((start, None if unclosed else end, "type"))
+                previous = _TABLE
+            else:
+                previous = match.group()
+            open_ = "quoted" if unclosed else ""
             continue
         elif kind == "dot" and previous == _TABLE:
             previous = "FROM"  # catalog.schema.table: every part names the table
             continue
         previous = match.group()
+    return _in_bytes(line, spans), open_, previous
 
 
-def sql_highlights(text: str) -> dict[int, list[Highlight]]:
-    """``text``'s highlights per line, as ``TextArea._highlights`` holds them (byte columns)."""
-    lines = text.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    highlights: dict[int, list[Highlight]] = {}
-    row = 0
-    for start, end, name in sql_spans(text):
-        while starts[row + 1] <= start:
-            row += 1
-        first = row
-        while starts[row + 1] < end:
-            row += 1
-        for line_index in range(first, row + 1):
-            line = lines[line_index]
-            begin = max(start - starts[line_index], 0)
-            stop = end - starts[line_index]
-            highlights.setdefault(line_index, []).append(
-                (_bytes(line, begin), _bytes(line, stop) if stop <= len(line) else None, name)
-            )
-    return highlights
+def _word(word: str, previous: str, called: bool) -> str | None:
+    if previous == "::":
+        return "type.builtin"
+    if word in BOOLEANS:
+        return "boolean"
+    if word in CONDITIONALS:
+        return "conditional"
+    if word in ATTRIBUTES:
+        return "attribute"
+    if word in KEYWORDS:
+        return "keyword"
+    if called:
+        return "function.call"
+    if previous in BEFORE_TABLE:
+        return "type"
+    return None
 
 
-def _bytes(line: str, column: int) -> int:
-    return column if line.isascii() else len(line[:column].encode())
+def _in_bytes(line: str, spans: list[tuple[int, int | None, str]]) -> tuple[Highlight, ...]:
+    if line.isascii():
+        return tuple(spans)
+    return tuple(
+        (len(line[:start].encode()), None if end is None else len(line[:end].encode()), name)
+        for start, end, name in spans
+    )
