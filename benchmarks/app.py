@@ -61,13 +61,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 160, 48
-SESSION = f"folio-bench-{os.getpid()}"  # two runs at once (two worktrees) drive their own
+SESSION = f"folio-bench-{os.getpid()}"
+#: a tmux server of its own: two runs at once (two worktrees), or a ``tmux kill-server`` elsewhere,
+#: leave each other alone
+TMUX = ["tmux", "-L", SESSION]
 #: the pause between two screen polls while the app starts (none while timing keys)
 START_POLL_S = 0.01
 
 
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run([*TMUX, *args], check=True, capture_output=True, text=True).stdout
 
 
 def screen() -> str:
@@ -184,9 +187,9 @@ def launch(rows: int, env: dict[str, str], local: bool) -> tuple[float, float, f
 
 
 def quit_app() -> None:
-    subprocess.run(["tmux", "send-keys", "-t", SESSION, "C-q"], capture_output=True)
+    subprocess.run([*TMUX, "send-keys", "-t", SESSION, "C-q"], capture_output=True)
     time.sleep(0.5)
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    subprocess.run([*TMUX, "kill-session", "-t", SESSION], capture_output=True)
 
 
 def one_run(rows: int, pagedowns: int = 20, local: bool = False) -> dict[str, float]:
@@ -337,11 +340,9 @@ def peer_run(tool: str, rows: int, db: Path, parquet: Path, pagedowns: int = 10)
             "peak_rss": status_of(pid)["VmHWM"] / 1024,
         }
     finally:
-        subprocess.run(
-            ["tmux", "send-keys", "-t", SESSION, "C-q" if tool == "harlequin" else "gq"], capture_output=True
-        )
+        subprocess.run([*TMUX, "send-keys", "-t", SESSION, "C-q" if tool == "harlequin" else "gq"], capture_output=True)
         time.sleep(0.5)
-        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", SESSION], capture_output=True)
 
 
 def print_peers(

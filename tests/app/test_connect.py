@@ -7,7 +7,7 @@ from tui.app.connect import APP_DUCKDB, app_duckdb_config, wants_local_service
 
 def test_the_apps_duckdb_is_bounded_by_default():
     assert app_duckdb_config({}) == APP_DUCKDB
-    assert APP_DUCKDB["memory_limit"] == "24MB" and APP_DUCKDB["threads"] == 1
+    assert APP_DUCKDB["memory_limit"] == "20MB" and APP_DUCKDB["threads"] == 1
 
 
 def test_the_service_runs_in_the_app_unless_the_local_one_is_asked_for():

@@ -28,11 +28,12 @@ from typing import Any
 #: scan read up to its memory limit (default 80 % of RAM), which is the only bound DuckDB has, so
 #: the limit is what makes the service flat in the size of what it scans (measured with
 #: benchmarks/service_memory.py: 10 MiB of cache at 1M demo rows, 61 MiB at 10M under 64 MB,
-#: 22 MiB under 24 MB). 24 MB still groups, joins, counts distinct and runs windows over 10M demo
-#: rows and sorts ~1.7M; a larger sort is for the stored result's own sort (s), which spills.
-#: One thread leaves the other core to the UI. ``FOLIO_DUCKDB_MEMORY_LIMIT`` /
-#: ``FOLIO_DUCKDB_THREADS`` override it; ``folio serve`` keeps DuckDB's defaults.
-APP_DUCKDB = {"memory_limit": "24MB", "threads": 1}
+#: 22 MiB under 24 MB). 20 MB still groups, joins, counts distinct and runs windows over 10M demo
+#: rows (16 MB no longer runs the windows); a sort of about a million whole demo rows does not
+#: fit, which is what the stored result's own sort (s) is for: it spills. One thread leaves the
+#: other core to the UI. ``FOLIO_DUCKDB_MEMORY_LIMIT`` / ``FOLIO_DUCKDB_THREADS`` override it;
+#: ``folio serve`` keeps DuckDB's defaults.
+APP_DUCKDB = {"memory_limit": "20MB", "threads": 1}
 
 
 def app_duckdb_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
