@@ -18,9 +18,7 @@ from typing import Any
 class _WithoutPandas:
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError(
-                f"No module named {name!r} (no Spark source: not needed)"
-            )
+            raise ModuleNotFoundError(f"No module named {name!r} (no Spark source: not needed)")
 
 
 def keep_pandas_out(source: str | None) -> None:
