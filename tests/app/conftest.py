@@ -105,9 +105,16 @@ def stable_ids(monkeypatch) -> None:
 
 class StableTimes:
     """The real client, with the server's measured run times replaced by fixed ones: a
-    snapshot must not show how fast this machine happened to be."""
+    snapshot must not show how fast this machine happened to be.
+
+    Nor whether a query took 40 or 60 ms: the app's runs wait 50 ms for their query to finish
+    (``RUN_WAIT_MS``) and a query still running then is shown another way (a wider row-number
+    column, pages fetched on their own), so here a run waits up to ``RUN_WAIT_MS`` below: the
+    snapshots' queries always arrive complete, and a query that runs for minutes still shows
+    as running (after that wait)."""
 
     ELAPSED_MS = 1234
+    RUN_WAIT_MS = 2_000
 
     def __init__(self, client: QueryClient) -> None:
         self._client = client
@@ -121,6 +128,8 @@ class StableTimes:
         return info
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("client_timeout_ms") is not None:
+            kwargs["client_timeout_ms"] = max(kwargs["client_timeout_ms"], self.RUN_WAIT_MS)
         return replace(await self._client.run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
 
     async def profile(self, query_id: str) -> Any:
