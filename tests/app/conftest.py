@@ -79,12 +79,16 @@ async def service(tmp_path, fake_clock) -> AsyncIterator[RunningService]:
 
 @pytest.fixture
 def make_app(tmp_path, fake_clock) -> Callable[..., FolioApp]:
-    def make(source: Any = None, **kwargs: Any) -> FolioApp:
+    def make(source: Any = None, *, patient_runs: bool = True, **kwargs: Any) -> FolioApp:
+        """``patient_runs=False``: the app's own 50 ms run wait, for a test whose query must
+        still be running when its run answers (see :class:`PatientRuns`)."""
         kwargs.setdefault("clock", fake_clock)
         kwargs.setdefault("state_dir", tmp_path / "state")
         kwargs.setdefault("poll", False)
         kwargs.setdefault("sidebar", False)
         kwargs.setdefault("sql", "")
+        if patient_runs and isinstance(source, QueryClient):
+            source = PatientRuns(source)
         return FolioApp(source, **kwargs)
 
     return make
@@ -103,17 +107,15 @@ def stable_ids(monkeypatch) -> None:
     )
 
 
-class StableTimes:
-    """The real client, with the server's measured run times replaced by fixed ones: a
-    snapshot must not show how fast this machine happened to be.
+class PatientRuns:
+    """The real client, with a run waiting up to ``RUN_WAIT_MS`` for its query to finish.
 
-    Nor whether a query took 40 or 60 ms: the app's runs wait 50 ms for their query to finish
-    (``RUN_WAIT_MS``) and a query still running then is shown another way (a wider row-number
-    column, pages fetched on their own), so here a run waits up to ``RUN_WAIT_MS`` below: the
-    snapshots' queries always arrive complete, and a query that runs for minutes still shows
-    as running (after that wait)."""
+    The app's runs wait 50 ms (``tui.app.app.RUN_WAIT_MS``) and a query still running then is
+    shown another way (``1+ (running)``, a wider row-number column, pages fetched on their
+    own); tests run with polling off, so a small query that lost that race on a busy machine
+    would stay "running" on screen. Here it arrives complete, however busy the machine; a query
+    that runs for minutes still answers "running", after this wait."""
 
-    ELAPSED_MS = 1234
     RUN_WAIT_MS = 2_000
 
     def __init__(self, client: QueryClient) -> None:
@@ -122,15 +124,25 @@ class StableTimes:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("client_timeout_ms") is not None:
+            kwargs["client_timeout_ms"] = max(kwargs["client_timeout_ms"], self.RUN_WAIT_MS)
+        return await self._client.run(*args, **kwargs)
+
+
+class StableTimes(PatientRuns):
+    """The real client (with patient runs), with the server's measured run times replaced by
+    fixed ones: a snapshot must not show how fast this machine happened to be."""
+
+    ELAPSED_MS = 1234
+
     def _fix(self, info: Any) -> Any:
         if getattr(info, "stats", None) is not None and info.stats.elapsed_time_ms is not None:
             info = info.model_copy(update={"stats": info.stats.model_copy(update={"elapsed_time_ms": self.ELAPSED_MS})})
         return info
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("client_timeout_ms") is not None:
-            kwargs["client_timeout_ms"] = max(kwargs["client_timeout_ms"], self.RUN_WAIT_MS)
-        return replace(await self._client.run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
+        return replace(await super().run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
 
     async def profile(self, query_id: str) -> Any:
         return replace(await self._client.profile(query_id), elapsed_ms=float(self.ELAPSED_MS))

@@ -60,7 +60,7 @@ async def test_scrolling_near_the_end_of_a_page_requests_exactly_the_next_page(s
 
 async def test_end_shows_the_last_page_fetched_ahead_and_no_page_in_between(service, make_app):
     async with service.client() as client:
-        app = make_app(client)
+        app = make_app(client, patient_runs=False)  # still running when its run answers
         async with app.run_test(size=SIZE) as pilot:
             await run_sql(pilot, range_sql(1_000_000))
             await until(pilot, lambda: app.grid.total == 1_000_000, timeout=60)
@@ -86,7 +86,8 @@ async def test_end_shows_the_last_page_fetched_ahead_and_no_page_in_between(serv
 
 async def test_paging_through_a_million_rows_keeps_the_page_cache_bounded(service, make_app):
     async with service.client() as client:
-        app = make_app(client, page_size=10_000, max_pages=6)
+        # still running when its run answers: every page is a page request
+        app = make_app(client, page_size=10_000, max_pages=6, patient_runs=False)
         async with app.run_test(size=SIZE) as pilot:
             await run_sql(pilot, "SELECT range AS i FROM range(1000000)")
             await until(pilot, lambda: app.grid.total == 1_000_000, timeout=60)
