@@ -79,28 +79,22 @@ async def service(tmp_path, fake_clock) -> AsyncIterator[RunningService]:
 
 @pytest.fixture
 def make_app(tmp_path, fake_clock) -> Callable[..., FolioApp]:
-    def make(source: Any = None, **kwargs: Any) -> FolioApp:
+    def make(source: Any = None, *, patient_runs: bool = True, **kwargs: Any) -> FolioApp:
+        """``patient_runs=False``: the app's own 50 ms run wait, for a test whose query must
+        still be running when its run answers (see :class:`PatientRuns`)."""
         kwargs.setdefault("clock", fake_clock)
         kwargs.setdefault("state_dir", tmp_path / "state")
         kwargs.setdefault("poll", False)
         kwargs.setdefault("sidebar", False)
         kwargs.setdefault("sql", "")
+        if patient_runs and isinstance(source, QueryClient):
+            source = PatientRuns(source)
         return FolioApp(source, **kwargs)
 
     return make
 
 
 # --- determinism for snapshots ---------------------------------------------------------------
-
-
-@pytest.fixture
-def results_arrive_complete(monkeypatch) -> None:
-    """A run's (and a derived query's) POST waits 50 ms of real time for the query to finish;
-    one that takes longer is shown while running, with the row-number column sized for a
-    running result (it never narrows afterwards). How long a query takes is the machine's
-    business, so snapshots of completed results let the POST wait until it is done."""
-    monkeypatch.setattr("tui.app.app.RUN_WAIT_MS", 30_000)
-    monkeypatch.setattr("tui.app.views.actions.RUN_WAIT_MS", 30_000)
 
 
 @pytest.fixture
@@ -113,11 +107,16 @@ def stable_ids(monkeypatch) -> None:
     )
 
 
-class StableTimes:
-    """The real client, with the server's measured run times replaced by fixed ones: a
-    snapshot must not show how fast this machine happened to be."""
+class PatientRuns:
+    """The real client, with a run waiting up to ``RUN_WAIT_MS`` for its query to finish.
 
-    ELAPSED_MS = 1234
+    The app's runs wait 50 ms (``tui.app.app.RUN_WAIT_MS``) and a query still running then is
+    shown another way (``1+ (running)``, a wider row-number column, pages fetched on their
+    own); tests run with polling off, so a small query that lost that race on a busy machine
+    would stay "running" on screen. Here it arrives complete, however busy the machine; a query
+    that runs for minutes still answers "running", after this wait."""
+
+    RUN_WAIT_MS = 2_000
 
     def __init__(self, client: QueryClient) -> None:
         self._client = client
@@ -125,13 +124,25 @@ class StableTimes:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("client_timeout_ms") is not None:
+            kwargs["client_timeout_ms"] = max(kwargs["client_timeout_ms"], self.RUN_WAIT_MS)
+        return await self._client.run(*args, **kwargs)
+
+
+class StableTimes(PatientRuns):
+    """The real client (with patient runs), with the server's measured run times replaced by
+    fixed ones: a snapshot must not show how fast this machine happened to be."""
+
+    ELAPSED_MS = 1234
+
     def _fix(self, info: Any) -> Any:
         if getattr(info, "stats", None) is not None and info.stats.elapsed_time_ms is not None:
             info = info.model_copy(update={"stats": info.stats.model_copy(update={"elapsed_time_ms": self.ELAPSED_MS})})
         return info
 
     async def run(self, *args: Any, **kwargs: Any) -> Any:
-        return replace(await self._client.run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
+        return replace(await super().run(*args, **kwargs), elapsed_ms=float(self.ELAPSED_MS))
 
     async def profile(self, query_id: str) -> Any:
         return replace(await self._client.profile(query_id), elapsed_ms=float(self.ELAPSED_MS))

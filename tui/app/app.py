@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
 from tui.app.collector import freeze_long_lived, thaw
@@ -35,6 +35,7 @@ from tui.app.editor.completion_popup import CatalogWanted
 from tui.app.editor.params import ParamsScreen, parse_value
 from tui.app.editor.statements import Statement, error_position, parameters
 from tui.app.export_actions import ExportActions
+from tui.app.footer import KeysFooter
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
 from tui.app.lambdas import LambdaActions
 from tui.app.messages import (
@@ -166,7 +167,7 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
                 yield self.export_bar
                 yield self.grid
             yield self.sidebar
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def polling(self) -> bool:
@@ -268,8 +269,7 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
     def _update_status(self, text: str | None = None) -> None:
         can_cancel = self.current is not None and self.current.status in RUNNING_STATES
         if can_cancel != self._can_cancel:
-            # F7 (cancel) shows in the footer only while a query runs; the footer rebuilds
-            # itself on this, so only when it changes
+            # F7 (cancel) shows in the footer only while a query runs: only when that changes
             self._can_cancel = can_cancel
             self.refresh_bindings()
         if text is not None:

@@ -14,8 +14,9 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.app.footer import KeysFooter
 from tui.app.grid import ResultsGrid, RowPage
 from tui.app.messages import GridProblem
 from tui.app.problems import describe
@@ -107,7 +108,7 @@ class RestGridApp(App[None]):
         self.grid.pending_label = "more pages"
         yield self.status_line
         yield self.grid
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.grid.open(self.rows, key=self.url)

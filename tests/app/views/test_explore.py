@@ -402,8 +402,7 @@ async def test_find_in_one_column_only(service, make_app):
 
 
 async def test_keys_are_in_the_footer_help_and_palette(service, make_app):
-    from textual.widgets import Footer
-
+    from tui.app.footer import KeysFooter
     from tui.app.help import SECTIONS
 
     async with service.client() as client:
@@ -412,7 +411,7 @@ async def test_keys_are_in_the_footer_help_and_palette(service, make_app):
             await open_events(pilot)
             footer_keys = {binding.key for (_, binding, enabled, _) in app.active_bindings.values() if binding.show}
             assert {"slash", "s", "f", "F", "backspace"} <= footer_keys
-            assert app.query_one(Footer)
+            assert {"slash", "s", "f", "F", "backspace"} <= {key.key for key in app.query_one(KeysFooter).shown.keys}
             explore = dict(next(rows for title, rows in SECTIONS if title.startswith("Exploring")))
             assert {"/  n  N", "s  S", "f", "\\", "F", "i", "o", "backspace"} == set(explore)
             titles = [command.title for command in app.get_system_commands(app.screen)]

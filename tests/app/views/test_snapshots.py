@@ -9,7 +9,7 @@ import pytest
 from tests.app.helpers import settle, until
 from tests.app.test_snapshots import DEMO_LIKE, folio, run_and_wait
 
-pytestmark = pytest.mark.usefixtures("stable_ids", "results_arrive_complete")
+pytestmark = pytest.mark.usefixtures("stable_ids")
 
 SIZE = (120, 36)
 

@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.app.footer import KeysFooter
 from tui.app.grid.cells import (
     COPY_LIMIT,
     DETAIL_CHARS,
@@ -69,7 +70,7 @@ class DetailScreen(ModalScreen[None]):
                 yield Static(self.note + whole, id="detail-note", markup=False)
             with VerticalScroll(id="detail-body"):
                 yield body
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
