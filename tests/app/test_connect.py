@@ -55,3 +55,41 @@ async def test_the_app_runs_on_a_local_service_that_outlives_it(runtime, fake_cl
         async with over_socket(second._connect.service)() as client:
             page = await client.page(query_id, offset=4999, docs=1)
         assert page.rows == [{"n": 4999, "label": "row 4999"}]
+
+
+LEAN_PROBE = """
+from tui.app.connect import Connection
+from tui.local.spec import ServiceSpec
+
+def open_engine(self):
+    try:
+        import numpy  # noqa: F401
+        print("numpy imported")
+    except ModuleNotFoundError:
+        print("numpy refused")
+    raise SystemExit(0)
+
+ServiceSpec.open_engine = open_engine
+Connection(lean=True)._resolve()
+"""
+
+
+def test_the_folio_command_keeps_numpy_out_unless_its_source_is_spark(tmp_path):
+    """``folio``'s service in the app refuses numpy once it knows its source, which may come
+    from the environment or ``.env``: a Spark source keeps it (its client needs it)."""
+    import os
+    import subprocess
+    import sys
+
+    def probe(source: str) -> str:
+        env = {**os.environ, "FOLIO_SOURCE": source}
+        for name in ("FOLIO_SERVER", "ROCKSET_API_SERVER"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [sys.executable, "-c", LEAN_PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert probe(str(tmp_path / "events.duckdb")) == "numpy refused"
+    assert probe("sc://127.0.0.1:15002") == "numpy imported"

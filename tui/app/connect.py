@@ -103,7 +103,10 @@ class Connection:
     ``where`` says what it connected to, once it has (the settings may come from the
     environment or ``.env``, which are read only when connecting). With ``local``, embedded
     mode runs on the user's local service for the source (:mod:`tui.local`), found or started
-    by :meth:`start`; otherwise the service runs inside the app and stops with it.
+    by :meth:`start`; otherwise the service runs inside the app and stops with it. With
+    ``lean`` (the ``folio`` command's own process, never a test's), a service in the app keeps
+    numpy and pandas out unless its source is Spark (:mod:`tui.lean_imports`): the source is
+    known only here, once ``.env`` has been read.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class Connection:
         allow_writes: bool = False,
         allow_dirs: Sequence[str | Path] = (),
         local: bool = False,
+        lean: bool = False,
     ) -> None:
         self.server = server
         self.api_key = api_key
@@ -126,6 +130,7 @@ class Connection:
         self.allow_writes = allow_writes
         self.allow_dirs = list(allow_dirs)
         self.local = local
+        self.lean = lean
         self.where = f"demo _events ({demo_rows:,} rows)" if demo_path else ""
         self._planned: tuple[str, Any, Any] | None = None
         self._launch: Any = None
@@ -189,6 +194,10 @@ class Connection:
         if settings is not None:
             return where, remote(settings.server, settings.api_key)
         if not self.local:
+            if self.lean:
+                from tui.lean_imports import keep_service_lean
+
+                keep_service_lean(spec.source)  # before the engine imports pyarrow
             return where, embedded(spec.open_engine())
         from tui.local.launch import start
 

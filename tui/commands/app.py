@@ -85,10 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if args.source and args.server:
         raise CommandError("give either a SOURCE (embedded mode) or --server, not both", 2)
 
-    from tui.lean_imports import keep_service_lean
+    from tui.lean_imports import HTTPX_CLI, keep_out
 
-    # the app never needs them; an in-process service over a Spark source needs the dataframes
-    keep_service_lean(args.source)
+    keep_out(*HTTPX_CLI)  # the service in the app keeps numpy and pandas out once its source is known
     from tui.app.connect import Connection, wants_local_service
     from tui.commands.serve import allowed_directories
 
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"folio: building the demo database ({rows:,} rows; once, then cached)…", file=sys.stderr)
             build_demo(rows)
-        connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs, local=local)
+        connection = Connection(demo_path=str(path), demo_rows=rows, allow_dirs=allow_dirs, local=local, lean=True)
         sql = sql if sql is not None else DEMO_SQL
     else:
         if args.source and "://" not in args.source:
@@ -120,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             allow_writes=args.allow_writes,
             allow_dirs=allow_dirs,
             local=local,
+            lean=True,
         )
     # the service starts (or is found) now, and imports while the app does
     connection.start()
