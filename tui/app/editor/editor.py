@@ -48,7 +48,9 @@ class QueryEditor(TextArea):
         # TextArea calls this after every edit (and once from its own __init__, before ours has
         # run) to rebuild its highlights from tree-sitter's tree; the scanner rescans the lines
         # that changed (benchmarks/highlight.py)
-        highlighter = self.__dict__.setdefault("_sql_highlighter", SqlHighlighter())
+        highlighter = self.__dict__.get("_sql_highlighter")
+        if highlighter is None:
+            highlighter = self.__dict__["_sql_highlighter"] = SqlHighlighter()
         self._line_cache.clear()
         self._highlights.clear()
         self._highlights.update(highlighter.highlights(self.text))
