@@ -72,3 +72,14 @@ def test_replacing_a_keyrings_keys_admits_exactly_the_new_set():
     assert keyring.authenticate("ApiKey old-key") is None
     assert keyring.authenticate("ApiKey new-key") == Principal("globex", "bob")
     assert keyring.entries() == {digest("new-key"): Principal("globex", "bob")}
+
+
+def test_new_keys_never_start_with_a_dash(monkeypatch):
+    import tui.server.auth as auth
+
+    drawn = iter(["-looks-like-an-option", "--also", "fine-key"])
+    monkeypatch.setattr(auth.secrets, "token_urlsafe", lambda nbytes: next(drawn))
+    assert auth.new_key() == "fine-key"
+    monkeypatch.undo()
+    keys = {auth.new_key(6) for _ in range(2000)}
+    assert len(keys) == 2000 and not any(k.startswith("-") for k in keys)

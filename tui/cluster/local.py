@@ -8,7 +8,6 @@ points ``folio serve --registry/--results`` at a managed PostgreSQL and S3 inste
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from tui.cluster.seaweedfs import SeaweedFS, free_ports
+from tui.server.auth import new_key
 
 BUCKET = "folio"
 
@@ -52,7 +52,7 @@ class LocalCluster:
     replicas: int = 3
     directory: Path | None = None
     source: str | None = None
-    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    api_key: str = field(default_factory=lambda: new_key(18))
     lease_s: float = 5.0
     extra_env: dict[str, str] = field(default_factory=dict)
     serve_args: list[str] = field(default_factory=list)
@@ -96,6 +96,12 @@ class LocalCluster:
             **self.extra_env,
         }
 
+    def replica_command(self, replica: LocalReplica) -> list[str]:
+        # ``--api-key=KEY``, one token: a KEY that starts with "-" would otherwise read as an option
+        command = [sys.executable, "-m", "tui", "serve", *([self.source] if self.source else [])]
+        command += ["--port", str(replica.port), f"--api-key={self.api_key}", "--store", str(replica.store)]
+        return [*command, "--log-level", "warning", *self.serve_args]
+
     def start_replica(self, i: int) -> LocalReplica:
         assert self.directory is not None
         if i < len(self.members):
@@ -106,9 +112,7 @@ class LocalCluster:
         path = self.directory / f"replica-{i}.log"
         deadline = time.monotonic() + 120
         for attempt in range(3):
-            command = [sys.executable, "-m", "tui", "serve", *([self.source] if self.source else [])]
-            command += ["--port", str(replica.port), "--api-key", self.api_key, "--store", str(replica.store)]
-            command += ["--log-level", "warning", *self.serve_args]
+            command = self.replica_command(replica)
             log = open(path, "ab")  # noqa: SIM115 (the process owns it)
             replica.process = subprocess.Popen(command, env=self.env(), stdout=log, stderr=log, start_new_session=True)
             log.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import secrets
 import socket
 import sys
 from pathlib import Path
@@ -139,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.engines.demo import DEFAULT_ROWS, ensure_demo
     from tui.engines.duckdb import DuckDBEngine
     from tui.server import Keyring, ServiceSettings, create_app
-    from tui.server.auth import KeyringError, mask
+    from tui.server.auth import KeyringError, mask, new_key
     from tui.server.guard import guarded_protocol
     from tui.server.shutdown import QueryServer
     from tui.store.backends import BackendUnavailable
@@ -176,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     generated = None
     # a cluster replica admits the registry's keys too: it needs no random key of its own
     if not len(keyring) and (os.environ.get("FOLIO_API_KEY") or not settings.clustered):
-        generated = os.environ.get("FOLIO_API_KEY") or secrets.token_urlsafe(24)
+        generated = os.environ.get("FOLIO_API_KEY") or new_key()
         keyring.add(generated)
 
     source = args.source or os.environ.get("FOLIO_SOURCE")

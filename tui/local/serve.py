@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import secrets
 import signal
 import sys
 import time
@@ -107,9 +106,10 @@ def _build(spec: ServiceSpec) -> tuple[Any, Path]:
 async def _serve(app: Any, files: ServiceFiles, spec: ServiceSpec, store_dir: Path, idle_s: float) -> None:
     import uvicorn
 
+    from tui.server.auth import new_key
     from tui.server.shutdown import QueryServer
 
-    api_key = secrets.token_urlsafe(24)
+    api_key = new_key()
     app.state.keyring.add(api_key)
     activity = Activity(app)
     async with app.router.lifespan_context(app):

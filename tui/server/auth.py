@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,18 @@ class KeyringError(ValueError):
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(nbytes: int = 24) -> str:
+    """A fresh random key that is safe on a command line.
+
+    ``token_urlsafe`` starts with ``-`` about one time in 64, and ``--api-key -x…`` then reads as
+    an option, not a value: a cluster replica once failed to start that way.
+    """
+    while True:
+        key = secrets.token_urlsafe(nbytes)
+        if not key.startswith("-"):
+            return key
 
 
 def mask(key: str) -> str:

@@ -6,7 +6,6 @@ of a socket, so embedded and remote mode share one code path.
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
@@ -19,7 +18,7 @@ from fastapi import FastAPI
 
 from tui.engines.base import Engine
 from tui.server.app import create_app
-from tui.server.auth import Keyring
+from tui.server.auth import Keyring, new_key
 from tui.server.settings import ServiceSettings
 from tui.store.store import StoreBusy
 
@@ -69,7 +68,7 @@ async def embedded_service(
     """
     if settings is None:
         settings = app_service_settings()
-    api_key = secrets.token_urlsafe(24)
+    api_key = new_key()
     keyring = Keyring()
     keyring.add(api_key)
     with ExitStack() as cleanup:
