@@ -163,6 +163,8 @@ class Reopened(Message):
     info: Any
     #: when the re-open was asked for (the app's clock), to report the re-open's own time
     asked_at: datetime | None = None
+    #: the stored results a re-opened filter or sort was derived from, its parent first
+    ancestors: tuple[Any, ...] = ()
 
 
 @dataclass

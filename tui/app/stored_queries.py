@@ -3,9 +3,8 @@ again, dropping one (or cancelling it while it runs).
 
 :class:`StoredQueryActions` is a base class of :class:`~tui.app.app.FolioApp` holding only
 these handlers, so the app module stays about the editor, the running query and the status
-line. It comes before :class:`~tui.app.views.actions.ExploreActions` among the app's bases:
-Textual calls each class's handler of a message along the MRO, and the exploring half's
-``on_reopened`` must see the result already re-opened here.
+line. A re-open asks the exploring half (:class:`~tui.app.views.actions.ExploreActions`) for
+its stack of views before it opens the grid, so a re-opened filter reads its rows as one.
 """
 
 from __future__ import annotations
@@ -31,12 +30,15 @@ from tui.app.messages import (
 )
 from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar.entries import short_id
-from tui.app.source import RUNNING_STATES, QueryRows, info_error, info_rows, parse_ts, status_name
+from tui.app.source import RUNNING_STATES, info_error, status_name
+from tui.app.views.reopen import ancestors
 
 if TYPE_CHECKING:
     from tui.app.editor import QueryEditor
+    from tui.app.grid.pages import RowSource
     from tui.app.sidebar import QueriesSidebar
     from tui.app.views.grid import ExploreGrid
+    from tui.app.views.stack import View
 
 
 class StoredQueryActions:
@@ -58,6 +60,8 @@ class StoredQueryActions:
         def _show_problem(self, problem: Problem) -> None: ...
         def _connected_again(self) -> None: ...
         def _offer_rerun(self, query_id: str, sql: str, message: str) -> None: ...
+        def _reopen_views(self, message: Reopened) -> View: ...
+        def _rows(self, view: View) -> RowSource: ...
         @property
         def workers(self) -> Any: ...
 
@@ -96,27 +100,24 @@ class StoredQueryActions:
         except Exception as error:
             self.post_message(ReopenFailed(query_id, error))
         else:
-            self.post_message(Reopened(info, asked))
+            self.post_message(Reopened(info, asked, tuple(await ancestors(self.source, info))))
 
     def on_reopened(self, message: Reopened) -> None:
         info = message.info
         status = status_name(info.status)
         self.workers.cancel_group(self, "watch")
         query_id = str(info.query_id)
-        submitted = getattr(info, "submitted_at", None)
-        started = parse_ts(submitted) if submitted else self.clock()
-        self.current = CurrentQuery(query_id, str(info.sql or ""), started, status, reopened=True)
+        # a filter or sort comes back over the views it was derived from (views/reopen.py)
+        top = self._reopen_views(message)
+        self.current = record = top.record
         if status == "ERROR":
             error = info_error(info)
-            self.current.problem = replace(query_problem(error), line=None, column=None)
-            self.grid.clear(hint=f"Query {short_id(query_id)} failed\n\n{self.current.problem.message}")
+            record.problem = replace(query_problem(error), line=None, column=None)
+            self.grid.clear(hint=f"Query {short_id(query_id)} failed\n\n{record.problem.message}")
             self._update_status()
             return
-        total = info_rows(info) if status in ("COMPLETED", "CANCELLED") else None
-        self.current.rows = total
-        self.current.elapsed_ms = getattr(getattr(info, "stats", None), "elapsed_time_ms", None)
-        self.current.reopen_ms = (self.clock() - message.asked_at).total_seconds() * 1000 if message.asked_at else None
-        self.grid.open(QueryRows(self.source, query_id), key=query_id, total=total, running=status in RUNNING_STATES)  # type: ignore[arg-type]
+        record.reopen_ms = (self.clock() - message.asked_at).total_seconds() * 1000 if message.asked_at else None
+        self.grid.open(self._rows(top), key=query_id, total=record.rows, running=status in RUNNING_STATES)
         if status in RUNNING_STATES:
             self.watch_query(query_id)
         self._update_status()

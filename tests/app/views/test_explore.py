@@ -456,3 +456,84 @@ async def test_sorting_a_frequency_table_by_its_bars_sorts_by_count(service, mak
             assert "sorted by count ↑" in app.grid.border_title
             counts = [app.grid.cache.row(i)["count"] for i in range(3)]
             assert counts == sorted(counts)
+
+
+async def test_a_reopened_sort_comes_back_over_the_views_it_was_derived_from(service, make_app):
+    """Re-opened from the sidebar, a filtered sort showed folio_row, no path and no original."""
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            original = app.current.query_id
+            await to_column(pilot, "kind")
+            app.grid.move_cursor(row=2)  # search
+            await pilot.press("f")
+            await view_done(pilot, 2)
+            await to_column(pilot, "amount")
+            await pilot.press("S")
+            await view_done(pilot, 3)
+            sort = app.current.query_id
+            await run_sql(pilot, "SELECT 42 AS other")
+            await until(pilot, lambda: len(app.views) == 1 and app.current.query_id != sort)
+            app.reopen_query(sort)
+            await until(pilot, lambda: app.current.query_id == sort and app.grid.total is not None)
+            await settle(pilot)
+            assert [view.query_id for view in app.views][0] == original and len(app.views) == 3
+            assert app.grid.border_title.startswith(app.views.views[0].label + " › kind = 'search' › sorted by")
+            assert "sorted by amount ↓" in app.grid.border_title
+            assert "folio_row" not in [name for name, _ in app.grid.columns]
+            assert "folio_row" not in grid_text(app)
+            assert "re-opened" in status_text(app)
+            app.grid.move_cursor(row=3)
+            event = app.grid.current_row()["event_id"]
+            await pilot.press("o")  # the original is there to go to
+            await until(pilot, lambda: len(app.views) == 1)
+            await settle(pilot)
+            assert app.current.query_id == original
+            assert app.grid.current_row()["event_id"] == event
+            await pilot.press("escape")  # nothing under the query's own result
+            assert len(app.views) == 1
+
+
+async def test_a_reopened_filter_whose_original_is_gone_still_hides_folio_row(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot)
+            original = app.current.query_id
+            await to_column(pilot, "kind")
+            await pilot.press("f")  # kind = 'view'
+            await view_done(pilot, 2)
+            kept = app.current.query_id
+            await client.cancel(original)  # cancelling a completed query drops its result
+            app.reopen_query(kept)
+            await until(pilot, lambda: app.current.query_id == kept and len(app.views) == 1)
+            await until(pilot, lambda: app.grid.total is not None)
+            await settle(pilot)
+            assert app.grid.total == 334
+            assert "folio_row" not in [name for name, _ in app.grid.columns]
+            await pilot.press("o")
+            await settle(pilot)
+            assert "no longer stored" in " ".join(str(n.message) for n in app._notifications)
+            await pilot.press("s")  # a sort of it reads result(): its folio_row still points nowhere
+            await view_done(pilot, 2)
+            assert app.views.top.rows_of is None and "result('" in app.views.top.sql
+
+
+async def test_a_users_own_result_rows_query_keeps_folio_row_when_reopened(service, make_app):
+    async with service.client() as client:
+        app = make_app(client)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_events(pilot, "SELECT range AS n FROM range(5)")
+            parent = app.current.query_id
+            await run_sql(pilot, f"SELECT * FROM result_rows('{parent}')")
+            await until(pilot, lambda: app.grid.total == 5)
+            mine = app.current.query_id
+            assert "folio_row" in [name for name, _ in app.grid.columns]
+            await run_sql(pilot, "SELECT 1 AS one")
+            await until(pilot, lambda: app.current.query_id not in (parent, mine) and app.grid.total == 1)
+            app.reopen_query(mine)
+            await until(pilot, lambda: app.current.query_id == mine and app.grid.total == 5)
+            await settle(pilot)
+            assert "folio_row" in [name for name, _ in app.grid.columns]
+            assert len(app.views) == 1 and app.views.top.kind == "query"

@@ -13,6 +13,7 @@ from tui.app.views.sql import (
     in_range,
     label_value,
     literal,
+    parse_view_sql,
     quote_ident,
     sort_sql,
     text_equals,
@@ -66,6 +67,23 @@ def test_predicates_and_queries():
     assert label_value("US", "VARCHAR") == "'US'"
     assert label_value(12, "INTEGER") == "12"
     assert label_value("x" * 50, "VARCHAR").endswith("…")
+
+
+def test_the_views_the_app_writes_read_back_with_parent_and_label():
+    predicate = equals("kind", "VARCHAR", 'say "x" it\'s')
+    shape = parse_view_sql(filter_sql("q'1", predicate, numbered=False))
+    assert shape is not None and (shape.kind, shape.parent) == ("filter", "q'1")
+    assert shape.label == "kind = 'say \"x\" it''s'"  # the name unquoted, the string as written
+    odd = parse_view_sql(filter_sql("q", equals("odd name", "VARCHAR", None), numbered=True))
+    assert odd is not None and odd.label == '"odd name" IS NULL'
+    down = parse_view_sql(sort_sql("q", 'a "b"', descending=True, numbered=True))
+    assert down is not None and (down.kind, down.parent, down.label) == ("sort", "q", 'sorted by a "b" ↓')
+    up = parse_view_sql(sort_sql("q", "amount", descending=False, numbered=False))
+    assert up is not None and up.label == "sorted by amount ↑"
+    # SQL a user wrote: their folio_row is theirs to see
+    assert parse_view_sql("SELECT * FROM result_rows('q')") is None
+    assert parse_view_sql("SELECT folio_row FROM result_rows('q') WHERE (a)") is None
+    assert parse_view_sql("") is None
 
 
 async def test_a_filter_on_a_shown_value_keeps_exactly_its_rows(service):

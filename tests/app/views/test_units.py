@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 from tui.app.grid.pages import RowPage
 from tui.app.sidebar.entries import QueryEntry, arrange
-from tui.app.views.actions import root_label
 from tui.app.views.rows import BAR_WIDTH, NumberedRows, bar, frequency_columns
-from tui.app.views.stack import View, ViewKind, ViewStack
+from tui.app.views.stack import View, ViewKind, ViewStack, root_label
 
 
 def test_the_path_reads_the_data_views_and_a_summary_only_on_top():
@@ -50,11 +49,23 @@ def test_the_query_result_is_never_popped():
 
 def test_numbered_views_hide_folio_row():
     root = View(ViewKind.QUERY, "q")
-    view = View(ViewKind.FILTER, "f", rows_of=root, columns=[("folio_row", "BIGINT"), ("a", "INTEGER")])
-    assert view.numbered and view.visible_columns() == [("a", "INTEGER")]
-    assert not root.numbered
+    view = View(ViewKind.FILTER, "f", numbered=True, rows_of=root, columns=[("folio_row", "BIGINT"), ("a", "INTEGER")])
+    assert view.visible_columns() == [("a", "INTEGER")]
+    assert root.visible_columns([("folio_row", "BIGINT")]) == [("folio_row", "BIGINT")]  # the user's own column
     page = NumberedRows.shape(RowPage(0, [{"folio_row": 5, "a": 1}], [("folio_row", "BIGINT"), ("a", "INTEGER")]))
     assert page.columns == [("a", "INTEGER")] and page.rows[0]["folio_row"] == 5
+
+
+def test_a_view_derived_from_a_numbered_one_points_into_the_same_original():
+    root = View(ViewKind.QUERY, "q")
+    assert root.rows_for_derived is root  # read through result_rows(): offsets into itself
+    kept = View(ViewKind.FILTER, "f", numbered=True, rows_of=root)
+    assert kept.rows_for_derived is root  # read through result(): folio_row is still root's
+    # re-opened after its original was dropped: its folio_row points nowhere, nor will a child's
+    orphan = View(ViewKind.SORT, "s", numbered=True, rows_of=None)
+    assert orphan.rows_for_derived is None
+    frequency = View(ViewKind.FREQUENCY, "frequency of a")
+    assert frequency.rows_for_derived is frequency
 
 
 def test_bars_are_scaled_to_the_largest_count_in_eighths():

@@ -12,7 +12,6 @@ editor starts a new stack, with no hook in ``app.py``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,6 @@ from tui.app.grid.column_actions import column_commands
 from tui.app.grid.pages import RowSource
 from tui.app.messages import QueryFailed, QueryProgress, QueryStarted, Reopened
 from tui.app.problems import describe
-from tui.app.sidebar.entries import short_id
 from tui.app.source import RUNNING_STATES, QueryRows, status_name, to_row_page
 from tui.app.views.messages import (
     BackRequested,
@@ -44,6 +42,7 @@ from tui.app.views.messages import (
     ViewStarted,
 )
 from tui.app.views.prompts import ExpressionScreen, FindScreen, Search
+from tui.app.views.reopen import reopened_views
 from tui.app.views.rows import BAR_COLUMN, FrequencyRows, NumberedRows, frequency_columns
 from tui.app.views.sql import (
     LiteralError,
@@ -54,24 +53,13 @@ from tui.app.views.sql import (
     sort_sql,
     text_equals,
 )
-from tui.app.views.stack import View, ViewKind, ViewStack
+from tui.app.views.stack import View, ViewKind, ViewStack, root_label
 
 if TYPE_CHECKING:
     from tui.app.views.grid import ExploreGrid
 
 #: How long starting a derived query waits for it to finish (as a run from the editor does).
 RUN_WAIT_MS = 50
-_FROM = re.compile(r"\bFROM\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w.]*)(?![\w.]|\s*\()", re.I)
-
-
-def root_label(sql: str, query_id: str) -> str:
-    """How the query's own result reads at the start of the path: the table it reads, or its
-    short id."""
-    match = _FROM.search(sql or "")
-    if match is None:
-        return short_id(query_id)
-    name = match.group(1)
-    return name[1:-1].replace('""', '"') if name.startswith('"') else name
 
 
 class ExploreActions:
@@ -109,9 +97,16 @@ class ExploreActions:
         columns = [(str(c[0]), str(c[1])) for c in result.columns]
         self._new_root(result.query_id, message.request.sql, columns)
 
-    def on_reopened(self, message: Reopened) -> None:
-        info = message.info
-        self._new_root(str(info.query_id), str(info.sql or ""), [])
+    def _reopen_views(self, message: Reopened) -> View:
+        """The stack of a re-opened result (its grid is opened by the caller): a filter or sort
+        comes back over the views it was derived from. The top view is the re-opened one."""
+        self.workers.cancel_group(self, "find")
+        chain = [*reversed(message.ancestors), message.info]
+        self.views.views = reopened_views(chain, self.clock())
+        self._show_path()
+        top = self.views.top
+        assert top is not None
+        return top
 
     def on_query_failed(self, message: QueryFailed) -> None:
         self.views.reset(None)
@@ -295,7 +290,8 @@ class ExploreActions:
             ViewKind.SORT,
             f"sorted by {column} {arrow}",
             sql=sort_sql(parent.query_id, column, descending=message.descending, numbered=parent.numbered),
-            rows_of=parent.rows_of or parent,
+            numbered=True,
+            rows_of=parent.rows_for_derived,
             replaces=parent is not top,
         )
         self._derive(view, parent)
@@ -324,7 +320,8 @@ class ExploreActions:
             ViewKind.FILTER,
             label,
             sql=filter_sql(parent.query_id, predicate, numbered=parent.numbered),
-            rows_of=parent.rows_of or parent,
+            numbered=True,
+            rows_of=parent.rows_for_derived,
         )
         self._derive(view, parent)
 
@@ -340,7 +337,8 @@ class ExploreActions:
                 ViewKind.FILTER,
                 expression,
                 sql=filter_sql(parent.query_id, expression, numbered=parent.numbered),
-                rows_of=parent.rows_of or parent,
+                numbered=True,
+                rows_of=parent.rows_for_derived,
                 parent=parent,
             )
             started = self.clock()
@@ -403,7 +401,13 @@ class ExploreActions:
     def on_original_requested(self, message: OriginalRequested) -> None:
         top = self.views.top
         if top is None or top.rows_of is None:
-            self.notify("This view has no rows of an original result.", timeout=3)
+            gone = top is not None and top.numbered
+            text = (
+                "The result these rows came from is no longer stored."
+                if gone
+                else "This view has no rows of an original result."
+            )
+            self.notify(text, timeout=3)
             return
         target = top.rows_of
         self._leave_top()

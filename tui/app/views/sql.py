@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 #: the column ``result_rows()`` adds: the row's 0-based offset in the result it was read from
 ROW_COLUMN = "folio_row"
@@ -167,3 +168,45 @@ def label_value(value: Any, type_name: str, limit: int = 30) -> str:
         return "NULL"
     text = quote_string(value) if isinstance(value, str) and is_string_type(type_name) else cell_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# What filter_sql and sort_sql write, read back (a re-opened view finds its parent and label)
+_VIEW_SQL = re.compile(
+    r"^SELECT \* FROM (?P<function>result_rows|result)\('(?P<parent>(?:[^']|'')*)'\) "
+    r"(?:WHERE \((?P<predicate>.*)\)"
+    r'|ORDER BY (?P<column>"(?:[^"]|"")*") (?P<direction>ASC|DESC) NULLS LAST, "folio_row")$',
+    re.S,
+)
+_PLAIN_NAME = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"')
+_STRING_LITERAL = re.compile(r"('(?:[^']|'')*')")
+
+
+@dataclass(frozen=True)
+class ViewSql:
+    """A filter or sort the app wrote, as :func:`parse_view_sql` reads it back."""
+
+    kind: Literal["filter", "sort"]
+    #: the result it reads
+    parent: str
+    #: how it reads in the title path
+    label: str
+
+
+def parse_view_sql(sql: str) -> ViewSql | None:
+    """The filter or sort ``sql`` is, when the app wrote it (None for any other SQL, such as a
+    user's own ``result_rows()`` query, whose ``folio_row`` they asked for)."""
+    match = _VIEW_SQL.match(sql or "")
+    if match is None:
+        return None
+    parent = match["parent"].replace("''", "'")
+    if match["predicate"] is not None:
+        return ViewSql("filter", parent, _readable(match["predicate"]))
+    column = match["column"][1:-1].replace('""', '"')
+    arrow = "↓" if match["direction"] == "DESC" else "↑"
+    return ViewSql("sort", parent, f"sorted by {column} {arrow}")
+
+
+def _readable(predicate: str) -> str:
+    """A predicate as a label: names that need no quotes lose them (never inside a string)."""
+    parts = _STRING_LITERAL.split(predicate)
+    return "".join(part if i % 2 else _PLAIN_NAME.sub(r"\1", part) for i, part in enumerate(parts))

@@ -8,15 +8,28 @@ screen, the column widths). Pure bookkeeping, no Textual.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from tui.app.grid.pages import RowPage
+from tui.app.sidebar.entries import short_id
 from tui.app.views.sql import ROW_COLUMN
 
 #: the separator of the path in the grid's title
 PATH_SEPARATOR = " › "
+_FROM = re.compile(r"\bFROM\s+(\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w.]*)(?![\w.]|\s*\()", re.I)
+
+
+def root_label(sql: str, query_id: str) -> str:
+    """How the query's own result reads at the start of the path: the table it reads, or its
+    short id."""
+    match = _FROM.search(sql or "")
+    if match is None:
+        return short_id(query_id)
+    name = match.group(1)
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
 
 
 class ViewKind(str, Enum):
@@ -54,7 +67,11 @@ class View:
     total: int | None = None
     #: the column a frequency table counts (or a profile was asked from)
     column: str | None = None
-    #: the view whose row offsets this view's ``folio_row`` holds (None: it has no folio_row)
+    #: its rows carry ``folio_row`` (it was read through ``result_rows()``, or derived from a
+    #: view that was): the grid hides the column, and views derived from it read ``result()``
+    numbered: bool = False
+    #: the view whose row offsets this view's ``folio_row`` holds (None: it has none, or that
+    #: result is no longer stored)
     rows_of: View | None = None
     place: GridPlace = field(default_factory=GridPlace)
     #: the app's record of the query (status, elapsed time), restored with the view
@@ -65,9 +82,10 @@ class View:
     replaces: bool = False
 
     @property
-    def numbered(self) -> bool:
-        """Its rows carry ``folio_row`` (it was read through ``result_rows()``)."""
-        return self.rows_of is not None
+    def rows_for_derived(self) -> View | None:
+        """What the ``folio_row`` of a view derived from this one points into: this view's own
+        original when its rows already carry one (``result()`` keeps it), else this view."""
+        return self.rows_of if self.numbered else self
 
     @property
     def data(self) -> bool:
