@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from tests.app.helpers import grid_lines, until
 from tui.app.grid import ResultsGrid
 from tui.app.grid.cells import ELLIPSIS, MAX_CELL_CHARS
-from tui.app.grid.grid import RETRY_MAX, retry_delay
+from tui.app.grid.page_loading import RETRY_MAX, retry_delay
 from tui.app.grid.pages import RowPage
 
 COLUMNS = [("i", "BIGINT"), ("label", "VARCHAR")]

@@ -478,7 +478,8 @@ async def test_a_reopened_sort_comes_back_over_the_views_it_was_derived_from(ser
             app.reopen_query(sort)
             await until(pilot, lambda: app.current.query_id == sort and app.grid.total is not None)
             await settle(pilot)
-            assert [view.query_id for view in app.views][0] == original and len(app.views) == 3
+            stack = [view.query_id for view in app.views]
+            assert len(stack) == 3 and stack[0] == original and stack[2] == sort
             assert app.grid.border_title.startswith(app.views.views[0].label + " › kind = 'search' › sorted by")
             assert "sorted by amount ↓" in app.grid.border_title
             assert "folio_row" not in [name for name, _ in app.grid.columns]
