@@ -49,3 +49,48 @@ def test_a_parent_dropped_while_read_is_said_so(tmp_path, function):
         execution.close()
     finally:
         engine.close()
+
+
+def test_an_internal_error_is_said_without_its_stack_and_the_engine_opens_again(tmp_path):
+    # A DECIMAL(38,0) holding 39 digits, without the HUGEINT type folio stores with it (so it
+    # is read as the decimal it claims to be): DuckDB fails internally and, until the engine
+    # is opened again, refuses every later statement, for every org
+    import duckdb
+
+    exported = duckdb.connect().sql(f"SELECT ({-(2**127) + 1})::HUGEINT - 1 AS h").arrow()
+    table = exported.read_all() if isinstance(exported, pa.RecordBatchReader) else exported
+    assert table.schema.field("h").type == pa.decimal128(38, 0)  # what DuckDB exports a HUGEINT as
+    writer = ResultWriter(tmp_path / "parent", table.schema, chunk_rows=10)
+    writer.append(table.to_batches()[0])
+    sources = {"p": StoredResult("p", tmp_path / "parent", writer.finish())}
+    engine = DerivedEngine(tmp_path / "spill")
+    try:
+
+        def run(sql: str) -> list:
+            execution = engine.bind(sql, find_calls(sql), sources).start(sql, {})
+            try:
+                return [row for batch in execution.batches() for row in batch.to_pylist()]
+            finally:
+                execution.close()
+
+        with pytest.raises(SqlError) as raised:
+            run("SELECT h::VARCHAR AS t FROM result('p')")
+        message = raised.value.message
+        assert "INTERNAL" in message and "Stack Trace" not in message and str(tmp_path.anchor) + "work" not in message
+        assert ".so" not in message and "Traceback" not in message
+        assert run("SELECT count(*) AS n FROM result('p')") == [{"n": 1}]
+    finally:
+        engine.close()
+
+
+def test_a_failing_stream_is_said_without_the_python_traceback():
+    from tui.engines.duckdb import error_message
+
+    raw = (
+        "Invalid Input Error: reading the stream registered as 'x' failed: Type error: an integer is required. "
+        'Detail: Python exception: Traceback (most recent call last):\n  File "/srv/tui/server/derived.py", '
+        "line 208, in _numbered_batches\nTypeError: an integer is required"
+    )
+    assert error_message(Exception(raw)) == (
+        "Invalid Input Error: reading the stream registered as 'x' failed: Type error: an integer is required."
+    )

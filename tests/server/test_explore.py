@@ -233,3 +233,42 @@ def test_results_join_the_tables_of_a_duckdb_database_source(service_factory, tm
         # still only reading: the attached source is read-only and writes are refused before
         r = http.post(Q, json={"sql": {"query": f"INSERT INTO labels SELECT i, 'x' FROM result('{parent}')"}})
         assert r.status_code == 400
+
+
+HUGE_MAX = 2**127 - 1
+HUGE_MIN = -(2**127)
+UHUGE_MAX = 2**128 - 1
+WIDE_SQL = f"""
+SELECT * FROM (VALUES
+    (1, {HUGE_MAX}::HUGEINT, {UHUGE_MAX}::UHUGEINT),
+    (2, (-{HUGE_MAX})::HUGEINT - 1, 0::UHUGEINT),
+    (3, 5::HUGEINT, NULL::UHUGEINT)) t(k, "h""uge", u)"""
+
+
+def test_128_bit_integers_read_back_exactly_and_the_engine_survives_them(svc):
+    """A HUGEINT beyond 38 digits is stored as a DECIMAL(38,0) DuckDB cannot read back: casting
+    it to text invalidated the derived engine for every org, and a UHUGEINT could not be read."""
+    with svc.client() as http:
+        parent = run(http, WIDE_SQL)["query_id"]
+        body = run(
+            http,
+            f"""SELECT k, "h""uge"::VARCHAR AS h, u::VARCHAR AS u, typeof("h""uge") AS ht, typeof(u) AS ut
+                             FROM result('{parent}') ORDER BY k""",
+        )
+        assert body["results"] == [
+            {"k": 1, "h": str(HUGE_MAX), "u": str(UHUGE_MAX), "ht": "HUGEINT", "ut": "UHUGEINT"},
+            {"k": 2, "h": str(HUGE_MIN), "u": "0", "ht": "HUGEINT", "ut": "UHUGEINT"},
+            {"k": 3, "h": "5", "u": None, "ht": "HUGEINT", "ut": "UHUGEINT"},
+        ]
+        # a filter on either end, written as the app writes it (a plain literal, or a cast)
+        for value, k in ((str(HUGE_MAX), 1), (f"CAST('{HUGE_MIN}' AS HUGEINT)", 2)):
+            body = run(http, f"""SELECT folio_row, k FROM result_rows('{parent}') WHERE ("h""uge" = {value})""")
+            assert body["results"] == [{"folio_row": k - 1, "k": k}]
+        body = run(http, f"SELECT k FROM result('{parent}') WHERE u = {UHUGE_MAX}")
+        assert body["results"] == [{"k": 1}]
+        profile = http.post(q(parent) + "/profile")
+        assert profile.status_code == 200, profile.text
+        frequency = http.post(q(parent) + "/frequency", json={"column": 'h"uge'})
+        assert frequency.status_code == 200, frequency.text
+        # and the engine still answers
+        assert run(http, f"SELECT count(*) AS n FROM result('{parent}')")["results"] == [{"n": 3}]

@@ -61,8 +61,22 @@ def error_position(message: str, sql: str) -> tuple[int | None, int | None]:
     return line, max(column, 0) + 1
 
 
-def _message(exc: BaseException) -> str:
-    return str(exc).strip() or type(exc).__name__
+#: what DuckDB appends to an internal error (its native stack, with the server's paths) and to a
+#: failure of a Python stream it read (the Python traceback): for the operator's log, not a client
+_TRACE = re.compile(r"\s*(?:Detail: Python exception:\s*)?(?:Stack Trace:|Traceback \(most recent call last\)).*", re.S)
+
+
+def error_message(exc: BaseException) -> str:
+    """DuckDB's message for ``exc``, without the stack or traceback it may carry."""
+    return _TRACE.sub("", str(exc)).strip() or type(exc).__name__
+
+
+def invalidated(exc: BaseException) -> bool:
+    """DuckDB gave up on the whole database after an internal error: every later statement on
+    any of its connections fails the same way until it is opened again."""
+    # an internal error may or may not have invalidated it; opening it again costs a moment
+    internal = (duckdb.FatalException, duckdb.InternalException)
+    return isinstance(exc, internal) or "database has been invalidated" in str(exc)
 
 
 class DuckDBExecution(Execution):
@@ -92,7 +106,7 @@ class DuckDBExecution(Execution):
         try:
             self._cursor.register(name, data)
         except duckdb.Error as exc:
-            raise SqlError(f"cannot register {name!r}: {_message(exc)}") from None
+            raise SqlError(f"cannot register {name!r}: {error_message(exc)}") from None
 
     def _call(self, call: Callable[[], T]) -> T:
         """Run one DuckDB call, interruptible by :meth:`cancel`, with errors translated."""
@@ -129,7 +143,7 @@ class DuckDBExecution(Execution):
     def _translate(self, exc: BaseException) -> Exception:
         if self._cancelled.is_set() or isinstance(exc, duckdb.InterruptException):
             return Cancelled("query cancelled")
-        message = _message(exc)
+        message = error_message(exc)
         line, column = error_position(message, self._sql)
         if isinstance(exc, duckdb.OutOfMemoryException):
             # DuckDB's own advice is about settings a key holder cannot change (the sandbox
@@ -234,12 +248,12 @@ class DuckDBEngine(Engine):
         try:
             self._con = duckdb.connect(self.path or ":memory:", read_only=self.read_only, config=config)
         except duckdb.Error as exc:
-            raise SqlError(f"cannot open DuckDB database {self.path}: {_message(exc)}") from None
+            raise SqlError(f"cannot open DuckDB database {self.path}: {error_message(exc)}") from None
         try:
             sandbox(self._con, self.allow_dirs, [str(p) for p in views.values()])
         except duckdb.Error as exc:
             self._con.close()
-            raise SqlError(f"cannot sandbox DuckDB: {_message(exc)}") from None
+            raise SqlError(f"cannot sandbox DuckDB: {error_message(exc)}") from None
         for name, view_path in views.items():
             self.create_file_view(name, view_path)
         self._lock = threading.Lock()
@@ -256,7 +270,7 @@ class DuckDBEngine(Engine):
         try:
             self._con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM '{literal}'")
         except duckdb.Error as exc:
-            raise SqlError(f"cannot read {path}: {_message(exc)}") from None
+            raise SqlError(f"cannot read {path}: {error_message(exc)}") from None
 
     def check(self, sql: str) -> str:
         return check_statements(sql, allow_writes=self.allow_writes)
@@ -275,7 +289,7 @@ class DuckDBEngine(Engine):
         try:
             statements = duckdb.extract_statements(text)
         except duckdb.Error as exc:
-            message = _message(exc)
+            message = error_message(exc)
             line, column = error_position(message, text)
             raise SqlError(message, line=line, column=column) from None
         if len(statements) != 1:
@@ -354,7 +368,7 @@ def check_statements(sql: str, *, allow_writes: bool) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        message = _message(exc)
+        message = error_message(exc)
         line, column = error_position(message, sql)
         raise SqlError(message, line=line, column=column) from None
     if not statements:

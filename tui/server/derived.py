@@ -32,8 +32,8 @@ import duckdb
 import pyarrow as pa
 
 from tui.engines import params as sqlparams
-from tui.engines.base import Engine, Execution, SqlError
-from tui.engines.duckdb import DuckDBExecution, error_position
+from tui.engines.base import Engine, Execution, SqlError, field_type_name
+from tui.engines.duckdb import DuckDBExecution, error_message, error_position, invalidated
 from tui.store.literals import int64s
 from tui.store.resultset import INDEX_FILE, ResultIndex
 
@@ -147,6 +147,43 @@ def rows_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *schema])
 
 
+def _wide_integers(schema: pa.Schema) -> list[tuple[int, str]]:
+    """The columns holding DuckDB's 128-bit integers, stored as decimals Arrow can hold but
+    DuckDB cannot read back as they are: its own export of a ``HUGEINT`` is a
+    ``DECIMAL(38,0)`` whose largest values have 39 digits (reading them as that decimal
+    invalidated the whole derived engine), and a ``UHUGEINT`` is stored as a 39-digit
+    decimal256, which DuckDB does not read at all. Each becomes its type again in SQL."""
+    return [
+        (i, name)
+        for i, field in enumerate(schema)
+        if pa.types.is_decimal(field.type) and (name := field_type_name(field).upper()) in ("HUGEINT", "UHUGEINT")
+    ]
+
+
+def readable_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with its 256-bit decimals read as text (DuckDB casts that text back)."""
+    for i, _ in _wide_integers(schema):
+        if pa.types.is_decimal256(schema.field(i).type):
+            schema = schema.set(i, schema.field(i).with_type(pa.string()))
+    return schema
+
+
+def table_sql(name: str, schema: pa.Schema) -> str:
+    """What a ``result()`` call becomes: the registered table ``name``, its wide integers cast
+    back to their own types (a ``DECIMAL(38,0)`` becomes ``HUGEINT`` bit for bit)."""
+    wide = _wide_integers(schema)
+    if not wide:
+        return f'"{name}"'
+    casts = ", ".join(
+        f"CAST({ident} AS {type_}) AS {ident}" for i, type_ in wide if (ident := _ident(schema.field(i).name))
+    )
+    return f'(SELECT * REPLACE ({casts}) FROM "{name}")'
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _dataset(stored: StoredResult) -> ds.Dataset:
     # imported here, not with the module: pyarrow.dataset imports pandas (its module init makes
     # an Arrow scalar from a Python value, see tui.store.literals) and pyarrow.fs loads the S3,
@@ -158,16 +195,21 @@ def _dataset(stored: StoredResult) -> ds.Dataset:
     paths = [str(stored.directory / chunk.name) for chunk in stored.index.chunks]
     # memory-mapped, as pages are read: buffers are the page cache's, not copies on the heap
     mapped = pafs.LocalFileSystem(use_mmap=True)
-    return ds.dataset(paths, schema=stored.index.schema, format="ipc", filesystem=mapped)
+    # a column declared as text where the file has a decimal256 is cast as it is scanned
+    return ds.dataset(paths, schema=readable_schema(stored.index.schema), format="ipc", filesystem=mapped)
 
 
 def _numbered_batches(stored: StoredResult) -> Iterator[pa.RecordBatch]:
-    schema = rows_schema(stored.index.schema)
+    schema = rows_schema(readable_schema(stored.index.schema))
     for chunk in stored.index.chunks:
         # memory-mapped: only the columns DuckDB reads are ever paged in
         batch = pa.ipc.open_file(pa.memory_map(str(stored.directory / chunk.name), "r")).get_batch(0)
         numbers = int64s(range(chunk.start, chunk.start + batch.num_rows))
-        yield pa.RecordBatch.from_arrays([numbers, *batch.columns], schema=schema)
+        columns = [
+            column if column.type == field.type else column.cast(field.type)
+            for column, field in zip(batch.columns, list(schema)[1:], strict=True)
+        ]
+        yield pa.RecordBatch.from_arrays([numbers, *columns], schema=schema)
 
 
 def register(cursor: duckdb.DuckDBPyConnection, name: str, function: str, stored: StoredResult) -> None:
@@ -175,15 +217,16 @@ def register(cursor: duckdb.DuckDBPyConnection, name: str, function: str, stored
     if function == RESULT:
         cursor.register(name, _dataset(stored))
     else:  # a reader is read once; every call gets its own (see rewrite)
-        schema = rows_schema(stored.index.schema)
+        schema = rows_schema(readable_schema(stored.index.schema))
         cursor.register(name, pa.RecordBatchReader.from_batches(schema, _numbered_batches(stored)))
 
 
-def rewrite(sql: str, calls: list[ResultCall], names: list[str]) -> str:
+def rewrite(sql: str, calls: list[ResultCall], tables: list[str]) -> str:
+    """``sql`` with each call replaced by the table (or subquery, see :func:`table_sql`) it reads."""
     out: list[str] = []
     last = 0
-    for call, name in zip(calls, names, strict=True):
-        out += [sql[last : call.start], f'"{name}"']
+    for call, table in zip(calls, tables, strict=True):
+        out += [sql[last : call.start], table]
         last = call.end
     out.append(sql[last:])
     return "".join(out)
@@ -219,35 +262,55 @@ class DerivedEngine:
         }
         if threads:
             config["threads"] = threads
-        self._con = duckdb.connect(":memory:", config=config)
+        self._config = config
+        self._source = source
+        self.source_attached = False
+        self._lock = threading.Lock()
+        self._con = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:", config=self._config)
         # time bins of TIMESTAMPTZ columns in UTC, whatever the host's zone (ICU's setting,
         # hence not a connect option)
-        self._con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET TimeZone = 'UTC'")
         # A read-only DuckDB database source is attached (read-only too), so a derived query can
         # join a stored result with the source's tables; attaching is a file access, so it too
         # happens before external access is switched off.
-        self.source_attached = False
-        if source is not None:
-            literal = str(source).replace("'", "''")
+        if self._source is not None:
+            literal = str(self._source).replace("'", "''")
             try:
-                self._con.execute(f"ATTACH '{literal}' AS {self.SOURCE} (READ_ONLY)")
+                con.execute(f"ATTACH '{literal}' AS {self.SOURCE} (READ_ONLY)")
                 self.source_attached = True
             except duckdb.Error as exc:
                 log.warning("derived queries cannot read the source's tables: %s", exc)
         # the temp directory cannot be set once external access is off, so these come last
-        self._con.execute("SET enable_external_access = false")
-        self._con.execute("SET lock_configuration = true")
-        self._lock = threading.Lock()
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def reopen(self, failed: duckdb.DuckDBPyConnection) -> None:
+        """Open the engine again after an internal error invalidated its database (DuckDB then
+        refuses every statement, for every org, until it is opened again). It holds nothing
+        between queries, so nothing is lost; queries running on the old one fail as they would
+        have anyway. ``failed`` is the connection the error came from: a second report of the
+        same failure does not reopen again."""
+        with self._lock:
+            if self._con is not failed:
+                return
+            log.error("the derived engine's DuckDB was invalidated by an internal error: opening it again")
+            self._con = self._connect()
 
     def bind(self, sql: str, calls: list[ResultCall], sources: Mapping[str, StoredResult]) -> BoundQuery:
         return BoundQuery(self, sql, calls, sources)
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]:
+        """A new cursor, and the connection it is of (to say which one failed, see :meth:`reopen`)."""
         with self._lock:  # cursor() on the shared connection is not thread-safe
-            cursor = self._con.cursor()
+            con = self._con
+            cursor = con.cursor()
         if self.source_attached:  # unqualified names are the source's, as on its own engine
             cursor.execute(f"USE {self.SOURCE}")
-        return cursor
+        return cursor, con
 
     def close(self) -> None:
         self._con.close()
@@ -271,21 +334,29 @@ class BoundQuery(Engine):
         self._sources = dict(sources)
         suffix = secrets.token_hex(4)
         self._names = [f"folio_{call.function}_{n}_{suffix}" for n, call in enumerate(calls)]
-        self.sql = rewrite(sql, calls, self._names)
+        tables = [
+            table_sql(name, _call_schema(call, self._sources[call.query_id]))
+            for call, name in zip(calls, self._names, strict=True)
+        ]
+        self.sql = rewrite(sql, calls, tables)
 
     def start(self, sql: str, params: Mapping[str, Any]) -> Execution:
         del sql  # the statement was bound (and rewritten) when the query was submitted
         text, values = sqlparams.bind(self.sql, params, self.param_style)
         check_reading(text)  # again, on exactly what runs: the engine is shared by every org
-        cursor = self._engine.cursor()
+        cursor, con = self._engine.cursor()
         try:
             for call, name in zip(self._calls, self._names, strict=True):
                 register(cursor, name, call.function, self._sources[call.query_id])
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             cursor.close()
-            raise SqlError(_strip_names(str(exc).strip() or type(exc).__name__, self._names)) from None
+            if invalidated(exc):
+                self._engine.reopen(con)
+            raise SqlError(_strip_names(error_message(exc), self._names)) from None
         # binding and running happen in batches(), where cancel reaches them (as for any DuckDB query)
-        return DerivedExecution(cursor, text, values or None, list(self._sources.values()), self._names)
+        execution = DerivedExecution(cursor, text, values or None, list(self._sources.values()), self._names)
+        execution.on_invalidated = lambda: self._engine.reopen(con)
+        return execution
 
 
 class DerivedExecution(DuckDBExecution):
@@ -303,8 +374,12 @@ class DerivedExecution(DuckDBExecution):
         super().__init__(cursor, sql, values)
         self._sources = sources
         self._names = names
+        #: called when an internal error invalidated the engine's database
+        self.on_invalidated: Callable[[], None] = lambda: None
 
     def _translate(self, exc: BaseException) -> Exception:
+        if invalidated(exc):
+            self.on_invalidated()
         error = super()._translate(exc)
         if isinstance(error, SqlError):
             error = SqlError(_strip_names(error.message, self._names), line=error.line, column=error.column)
@@ -314,6 +389,11 @@ class DerivedExecution(DuckDBExecution):
                         f"the result of query {stored.query_id} was dropped or expired while this query read it"
                     )
         return error
+
+
+def _call_schema(call: ResultCall, stored: StoredResult) -> pa.Schema:
+    schema = stored.index.schema
+    return schema if call.function == RESULT else rows_schema(schema)
 
 
 def _strip_names(message: str, names: list[str]) -> str:

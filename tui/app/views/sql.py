@@ -59,8 +59,8 @@ def literal(value: Any, type_name: str) -> str:
     if _INTEGER_TYPE.match(type_name) and (
         isinstance(value, int) or (isinstance(value, str) and _INTEGER_TEXT.match(value))
     ):
-        # an integer as a plain literal (a huge one arrives as text): the stored column may be
-        # a DECIMAL(38,0) rather than the HUGEINT the query reported
+        # an integer as a plain literal (a huge one arrives as text): DuckDB types it to fit,
+        # and it compares exactly with any integer column, a stored HUGEINT included
         return str(value)
     if isinstance(value, str) and is_string_type(type_name):
         return quote_string(value)
