@@ -8,6 +8,7 @@ sandboxed (:func:`sandbox`) before any user SQL runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -96,6 +97,8 @@ class DuckDBExecution(Execution):
         self._idle.set()
         self._closed = False
         self._reader: pa.RecordBatchReader | None = None
+        #: called when an internal error invalidated the database (its engine opens it again)
+        self.on_invalidated: Callable[[], None] = lambda: None
         self.schema = pa.schema([])
         self._types: list[str] = []
 
@@ -143,6 +146,8 @@ class DuckDBExecution(Execution):
     def _translate(self, exc: BaseException) -> Exception:
         if self._cancelled.is_set() or isinstance(exc, duckdb.InterruptException):
             return Cancelled("query cancelled")
+        if invalidated(exc):
+            self.on_invalidated()
         message = error_message(exc)
         line, column = error_position(message, self._sql)
         if isinstance(exc, duckdb.OutOfMemoryException):
@@ -205,6 +210,14 @@ class DuckDBExecution(Execution):
             pass
 
 
+def _create_file_view(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+    literal = str(path.resolve()).replace("'", "''")
+    try:
+        con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM '{literal}'")
+    except duckdb.Error as exc:
+        raise SqlError(f"cannot read {path}: {error_message(exc)}") from None
+
+
 class DuckDBEngine(Engine):
     """DuckDB over a database file (read-only unless ``allow_writes``) or in memory.
 
@@ -245,18 +258,38 @@ class DuckDBEngine(Engine):
             # reaches this (default 80 % of RAM), so a process that scans a large table grows
             # with the table; beyond it, sorts and joins spill to the temporary directory
             config["memory_limit"] = memory_limit
+        self._config = config
+        self._views = views
+        self._lock = threading.Lock()
+        self._con = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            self._con = duckdb.connect(self.path or ":memory:", read_only=self.read_only, config=config)
+            con = duckdb.connect(self.path or ":memory:", read_only=self.read_only, config=self._config)
         except duckdb.Error as exc:
             raise SqlError(f"cannot open DuckDB database {self.path}: {error_message(exc)}") from None
         try:
-            sandbox(self._con, self.allow_dirs, [str(p) for p in views.values()])
+            sandbox(con, self.allow_dirs, [str(p) for p in self._views.values()])
         except duckdb.Error as exc:
-            self._con.close()
+            con.close()
             raise SqlError(f"cannot sandbox DuckDB: {error_message(exc)}") from None
-        for name, view_path in views.items():
-            self.create_file_view(name, view_path)
-        self._lock = threading.Lock()
+        for name, view_path in self._views.items():
+            _create_file_view(con, name, view_path)
+        return con
+
+    def _reopen(self, failed: duckdb.DuckDBPyConnection) -> None:
+        """Open the database again after an internal error invalidated it: DuckDB then refuses
+        every statement, for every org, until it is. A database file loses nothing (an
+        in-memory one was lost with the error). ``failed`` is the connection the error came
+        from: a second report of the same failure does not reopen again."""
+        with self._lock:
+            if self._con is not failed:
+                return
+            logging.getLogger("folio.engine").error("DuckDB was invalidated by an internal error: opening it again")
+            try:
+                self._con = self._connect()
+            except SqlError as exc:  # said again by the next query, as it fails the same way
+                logging.getLogger("folio.engine").error("%s", exc.message)
 
     def describe(self) -> str:
         if not self.path:
@@ -266,11 +299,8 @@ class DuckDBEngine(Engine):
     def create_file_view(self, name: str, path: Path) -> None:
         """Expose a Parquet/CSV/JSON file as view ``name`` (for ``folio data.parquet``); the file
         must be allowed (``file_views`` of the constructor does both)."""
-        literal = str(path.resolve()).replace("'", "''")
-        try:
-            self._con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM '{literal}'")
-        except duckdb.Error as exc:
-            raise SqlError(f"cannot read {path}: {error_message(exc)}") from None
+        _create_file_view(self._con, name, path)
+        self._views[name] = path.resolve()  # made again if the database is opened again
 
     def check(self, sql: str) -> str:
         return check_statements(sql, allow_writes=self.allow_writes)
@@ -279,8 +309,11 @@ class DuckDBEngine(Engine):
         text, values = sqlparams.bind(sql, params, self.param_style)
         self.check(text)  # parse only: no database work before the execution exists
         with self._lock:  # cursor() on the shared connection is not thread-safe
-            cursor = self._con.cursor()
-        return DuckDBExecution(cursor, text, values)
+            con = self._con
+            cursor = con.cursor()
+        execution = DuckDBExecution(cursor, text, values)
+        execution.on_invalidated = lambda: self._reopen(con)
+        return execution
 
     def check_syntax(self, sql: str) -> None:
         # DuckDB's own parser, without binding: a saved query may name tables that do not

@@ -374,12 +374,8 @@ class DerivedExecution(DuckDBExecution):
         super().__init__(cursor, sql, values)
         self._sources = sources
         self._names = names
-        #: called when an internal error invalidated the engine's database
-        self.on_invalidated: Callable[[], None] = lambda: None
 
     def _translate(self, exc: BaseException) -> Exception:
-        if invalidated(exc):
-            self.on_invalidated()
         error = super()._translate(exc)
         if isinstance(error, SqlError):
             error = SqlError(_strip_names(error.message, self._names), line=error.line, column=error.column)
