@@ -100,14 +100,35 @@ class AsyncQueryOptions(_Lenient):
     timeout_ms: StrictInt | None = Field(default=None, ge=1)
 
 
-class QueryRequest(_Lenient):
-    sql: QueryRequestSql
+class ExecutionOptions(_Lenient):
+    """How a query runs, the same for ``POST /queries`` and a lambda's execution (§11): async
+    or not, its first page, its timeout. Each has a top-level field and a deprecated twin in
+    ``async_options``; the top-level one wins."""
+
     async_: StrictBool | None = Field(default=None, alias="async")
     async_options: AsyncQueryOptions | None = None
     max_initial_results: StrictInt | None = None
     timeout_ms: StrictInt | None = Field(default=None, ge=1)
     debug_threshold_ms: StrictInt | None = None
     paginate: StrictBool | None = None
+
+    def _max_initial_results(self) -> int | None:
+        if self.max_initial_results is not None:
+            return self.max_initial_results
+        if self.async_options and self.async_options.max_initial_results is not None:
+            return self.async_options.max_initial_results
+        return None
+
+    def effective_timeout_ms(self) -> int | None:
+        if self.timeout_ms is not None:
+            return self.timeout_ms
+        if self.async_options and self.async_options.timeout_ms is not None:
+            return self.async_options.timeout_ms
+        return None
+
+
+class QueryRequest(ExecutionOptions):
+    sql: QueryRequestSql
 
     def initial_docs(self) -> int | None:
         """How many rows the first response carries, or ``None`` if the query is not paginated.
@@ -116,21 +137,13 @@ class QueryRequest(_Lenient):
         deprecated ``async_options`` twin), or ``sql.paginate`` with the deprecated
         ``sql.initial_paginate_response_doc_count`` (default 10,000 per seed 001).
         """
-        if self.max_initial_results is not None:
-            return self.max_initial_results
-        if self.async_options and self.async_options.max_initial_results is not None:
-            return self.async_options.max_initial_results
+        explicit = self._max_initial_results()
+        if explicit is not None:
+            return explicit
         if self.sql.initial_paginate_response_doc_count is not None:
             return self.sql.initial_paginate_response_doc_count
         if self.sql.paginate or self.paginate:
             return DEFAULT_PAGE_DOCS
-        return None
-
-    def effective_timeout_ms(self) -> int | None:
-        if self.timeout_ms is not None:
-            return self.timeout_ms
-        if self.async_options and self.async_options.timeout_ms is not None:
-            return self.async_options.timeout_ms
         return None
 
 

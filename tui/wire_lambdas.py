@@ -8,18 +8,14 @@ a string, ``state`` exactly ``ACTIVE``, default parameter values strings, no ``n
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from tui.wire import DEFAULT_PAGE_DOCS, AsyncQueryOptions, QueryParameter, _Open
+from tui.wire import DEFAULT_PAGE_DOCS, ExecutionOptions, QueryParameter, _Lenient, _Open
 
 #: the workspace every org has; others come into being with their first lambda
 DEFAULT_WORKSPACE = "commons"
 #: the tag that always names a lambda's newest version
 LATEST_TAG = "latest"
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class QueryLambdaSql(_Lenient):
@@ -45,42 +41,28 @@ class CreateQueryLambdaTagRequest(_Lenient):
     version: StrictStr = Field(min_length=1)
 
 
-class ExecuteQueryLambdaRequest(_Lenient):
+class ExecuteQueryLambdaRequest(ExecutionOptions):
     """Every field optional; unlike ``QueryRequest`` there is no ``sql``: ``parameters`` and
     ``default_row_limit`` are top-level, and ``paginate`` is declared."""
 
-    async_: StrictBool | None = Field(default=None, alias="async")
-    async_options: AsyncQueryOptions | None = None
-    debug_threshold_ms: StrictInt | None = None
     default_row_limit: StrictInt | None = None
     initial_paginate_response_doc_count: StrictInt | None = None
-    max_initial_results: StrictInt | None = None
-    paginate: StrictBool | None = None
     parameters: list[QueryParameter] | None = None
-    timeout_ms: StrictInt | None = Field(default=None, ge=1)
     virtual_instance_id: StrictStr | None = None
 
     def initial_docs(self) -> int | None:
         """First-page size (§11): ``max_initial_results``, else ``async_options``'s, else
         ``initial_paginate_response_doc_count`` if ``paginate`` (default 10,000); ``None``
         when the execution is not paginated."""
-        if self.max_initial_results is not None:
-            return self.max_initial_results
-        if self.async_options and self.async_options.max_initial_results is not None:
-            return self.async_options.max_initial_results
+        explicit = self._max_initial_results()
+        if explicit is not None:
+            return explicit
         if self.paginate:
             return (
                 self.initial_paginate_response_doc_count
                 if self.initial_paginate_response_doc_count is not None
                 else DEFAULT_PAGE_DOCS
             )
-        return None
-
-    def effective_timeout_ms(self) -> int | None:
-        if self.timeout_ms is not None:
-            return self.timeout_ms
-        if self.async_options and self.async_options.timeout_ms is not None:
-            return self.async_options.timeout_ms
         return None
 
 
