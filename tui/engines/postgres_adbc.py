@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 from tui.engines.base import Cancelled, EngineError, Execution, SqlError
 
 if TYPE_CHECKING:
-    from tui.engines.postgres import _Column
+    from tui.engines.postgres_types import ResultColumn
 
 try:  # the driver is a dependency, but the engine still works (psycopg only) without it
     import adbc_driver_manager
@@ -98,7 +98,7 @@ def available() -> bool:
     return adbc_pg is not None
 
 
-def eligible(sql: str, values: dict[str, Any], columns: Sequence[_Column]) -> bool:
+def eligible(sql: str, values: dict[str, Any], columns: Sequence[ResultColumn]) -> bool:
     """May this statement's rows come through ADBC? (See the module docstring.)"""
     if values or not columns or copy_text(sql) is None:
         return False
@@ -171,7 +171,7 @@ def _uuid_text(array: pa.Array) -> pa.Array:
     return pa.array([None if b is None else str(uuid.UUID(bytes=b)) for b in storage.to_pylist()], pa.string())
 
 
-def _check_range(column: _Column, array: pa.Array) -> None:
+def _check_range(column: ResultColumn, array: pa.Array) -> None:
     """Fail like the psycopg path on values Python cannot hold (``infinity``, year 10000 …),
     which ADBC passes on as out-of-range integers."""
     if pa.types.is_timestamp(array.type):
@@ -191,7 +191,7 @@ def _check_range(column: _Column, array: pa.Array) -> None:
         )
 
 
-def _convert(column: _Column, array: pa.Array) -> pa.Array:
+def _convert(column: ResultColumn, array: pa.Array) -> pa.Array:
     if column.type_name == "numeric":
         return _numeric_text(array)
     if column.type_name == "uuid":
@@ -303,7 +303,7 @@ class AdbcExecution(Execution):
         pool: AdbcPool,
         conn: AdbcConnection,
         sql: str,
-        columns: list[_Column],
+        columns: list[ResultColumn],
         *,
         batch_rows: int,
         batch_bytes: int,
