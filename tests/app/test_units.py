@@ -185,6 +185,9 @@ def test_sidebar_entries_count_down_with_the_clock():
     assert entry.elapsed(now) == "1.5 s"
     assert entry.expiry(now) == "expires in 23h 59m"
     assert entry.expiry(now + timedelta(hours=23, minutes=59)) == "expires in 30s"
+    assert entry.times(now, 30) == ("1.5 s", "expires in 23h 59m")
+    # indented under its parent the line is shorter: it keeps the time left, not the words
+    assert entry.times(now, 24) == ("1.5 s", "23h 59m left")
     assert entry.state(now + timedelta(days=1)) == "EXPIRED"
     assert (
         format_duration(0.25) == "250 ms"

@@ -99,6 +99,15 @@ class QueryEntry:
         hours, minutes = divmod(minutes, 60)
         return f"expires in {hours}h {minutes:02d}m" if hours else f"expires in {minutes}m"
 
+    def times(self, now: datetime, width: int) -> tuple[str, str]:
+        """How long it ran and when it expires (``elapsed · expiry``), in ``width`` cells if it
+        can: an indented (derived) entry drops "expires in" rather than wrap onto a line of
+        its own."""
+        elapsed, expiry = self.elapsed(now), self.expiry(now)
+        if len(elapsed) + 3 + len(expiry) > width and expiry.startswith("expires in "):
+            expiry = f"{expiry.removeprefix('expires in ')} left"
+        return elapsed, expiry
+
     def rows_text(self) -> str:
         if self.rows is None:
             return "– rows"

@@ -171,8 +171,8 @@ class QueriesSidebar(Vertical):
         else:
             text.append(f"{indent}  {entry.rows_text()} · {format_bytes(entry.bytes)}")
         text.append("\n")
-        text.append(f"{indent}  {entry.elapsed(now)}")
-        expiry = entry.expiry(now)
+        elapsed, expiry = entry.times(now, width - 2)
+        text.append(f"{indent}  {elapsed}")
         if expiry:
             text.append(" · ")
             text.append(expiry, style="red" if state == "EXPIRED" else "")
