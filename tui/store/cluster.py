@@ -20,19 +20,18 @@ once a query has finished.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import shutil
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
+from tui.store.filecache import FileLRU
 from tui.store.pg_registry import PgRegistry
 from tui.store.registry import QueryRecord
 from tui.store.rendered import RenderedChunks, _touched
@@ -47,65 +46,13 @@ PROGRESS_FILE = "progress.json"
 LOST_MESSAGE = "the replica running this query stopped; run the query again"
 
 
-class LocalChunkFiles:
-    """Chunk files on this replica's disk, least recently used first, within ``capacity``.
+class LocalChunkFiles(FileLRU):
+    """Chunk files on this replica's disk, least recently used first, within ``capacity_bytes``:
+    each chunk added (fetched, or written by this replica's runner) evicts older ones as
+    needed. Evicted chunks are fetched again by the next reader that needs them."""
 
-    Evicting unlinks the file; a reader that has it memory-mapped keeps its pages (and the
-    kernel frees them when the mapping goes), and the next reader fetches it again."""
-
-    def __init__(self, capacity_bytes: int):
-        self.capacity_bytes = capacity_bytes
-        self._files: OrderedDict[str, int] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    @property
-    def nbytes(self) -> int:
-        with self._lock:
-            return self._bytes
-
-    def touch(self, path: Path) -> bool:
-        key = str(path)
-        with self._lock:
-            if key in self._files:
-                self._files.move_to_end(key)
-                return True
-        return False
-
-    def add(self, path: Path, size: int) -> None:
-        key = str(path)
-        with self._lock:
-            if key not in self._files:
-                self._bytes += size
-            self._files[key] = size
-            self._files.move_to_end(key)
-            victims = []
-            while self._bytes > self.capacity_bytes and len(self._files) > 1:
-                victim, victim_size = self._files.popitem(last=False)
-                self._bytes -= victim_size
-                victims.append(victim)
-        for victim in victims:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(victim)
-
-    def evict(self, nbytes: int) -> int:
-        freed = 0
-        while freed < nbytes:
-            with self._lock:
-                if not self._files:
-                    break
-                victim, size = self._files.popitem(last=False)
-                self._bytes -= size
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(victim)
-            freed += size
-        return freed
-
-    def forget(self, directory: Path) -> None:
-        prefix = str(directory) + os.sep
-        with self._lock:
-            for key in [k for k in self._files if k.startswith(prefix)]:
-                self._bytes -= self._files.pop(key)
+    def add(self, path: str | os.PathLike[str], size: int, *, within_capacity: bool = True) -> bool:
+        return super().add(path, size, within_capacity=within_capacity)
 
 
 class UploadingWriter(ResultWriter):
@@ -262,7 +209,7 @@ class ClusterStore(Store):
             data = self.objects.get(self.key(record) + chunk.name)
             if data is None:
                 return None
-            self._make_local_room(len(data))
+            self.local.make_room(len(data))
             path.mkdir(parents=True, exist_ok=True)
             _write_atomically(target, data)
             self.local.add(target, len(data))
@@ -289,14 +236,9 @@ class ClusterStore(Store):
         free = shutil.disk_usage(self.results).free
         short = self.min_free_bytes - (free - nbytes)
         if short > 0:
-            self._make_local_room(short)
+            self.local.make_room(short)
             if shutil.disk_usage(self.results).free - nbytes < self.min_free_bytes:
                 raise QuotaExceeded("the disk holding this replica's result cache is nearly full")
-
-    def _make_local_room(self, nbytes: int) -> None:
-        over = self.local.nbytes + nbytes - self.local.capacity_bytes
-        if over > 0:
-            self.local.evict(over)
 
     def account(self, nbytes: int) -> None:
         self.pg.add_usage(nbytes)

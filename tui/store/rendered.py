@@ -25,7 +25,6 @@ deletes them all at start-up, so a file cut short by a crash is never read.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import struct
 import threading
@@ -37,6 +36,7 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tui.store.filecache import FileLRU
 from tui.store.jsonrows import row_texts
 from tui.store.resultset import Chunk, QuotaExceeded, ResultIndex, read_chunk
 
@@ -95,12 +95,10 @@ class RenderedChunks:
         release: Callable[[int], None],
         seen_capacity: int = 16_384,
     ):
-        self.capacity_bytes = capacity_bytes
         self._reserve = reserve
         self._account = account
         self._release = release
-        self._files: OrderedDict[str, int] = OrderedDict()  # path → size, least recently read first
-        self._bytes = 0
+        self._files = FileLRU(capacity_bytes)  # the rendered files, least recently read first
         # chunks read from their first row or by one scan, not rendered: where that read ended
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._seen_capacity = seen_capacity
@@ -108,9 +106,12 @@ class RenderedChunks:
         self._lock = threading.Lock()
 
     @property
+    def capacity_bytes(self) -> int:
+        return self._files.capacity_bytes
+
+    @property
     def nbytes(self) -> int:
-        with self._lock:
-            return self._bytes
+        return self._files.nbytes
 
     def page(self, directory: Path, index: ResultIndex, offset: int, count: int) -> bytes | None:
         """Rows ``[offset, offset + count)`` as a JSON array, or ``None`` when some chunk they
@@ -136,7 +137,7 @@ class RenderedChunks:
         if not touched:
             return None
         base = os.path.join(directory, "")
-        if not all(self._ready(base + chunk.name + SUFFIX) for chunk in touched):
+        if not all(self._files.touch(base + chunk.name + SUFFIX) for chunk in touched):
             return None
         budget = None if max_bytes is None else max_bytes - 1  # rows with commas, + "[" + "]" - ","
         files: list[int] = []
@@ -188,6 +189,8 @@ class RenderedChunks:
         touched, end = _touched(index, offset, count)
         due: list[Chunk] = []
         base = os.path.join(directory, "")
+        # under this lock, the files' own lock is taken too (never the other way round): render
+        # counts its file before it leaves _pending, so a rendered chunk is always in one of them
         with self._lock:
             for chunk in touched:
                 key = base + chunk.name + SUFFIX
@@ -206,13 +209,6 @@ class RenderedChunks:
                     self._seen.popitem(last=False)
         return due
 
-    def _ready(self, key: str) -> bool:
-        with self._lock:
-            if key in self._files:
-                self._files.move_to_end(key)
-                return True
-            return False
-
     def render(self, directory: Path, chunk: Chunk) -> bool:
         """Render ``chunk`` of the result in ``directory`` to its file (a chunk :meth:`admit`
         handed out). False when it could not be: no room, or the result is gone."""
@@ -225,7 +221,6 @@ class RenderedChunks:
                 self._pending.discard(key)
 
     def _render(self, directory: Path, chunk: Chunk, path: Path) -> bool:
-        key = str(path)
         try:
             batch = read_chunk(directory / chunk.name)  # every row of it: not kept mapped
         except (FileNotFoundError, pa.ArrowException):
@@ -240,7 +235,9 @@ class RenderedChunks:
         if size > self.capacity_bytes:
             return False
         try:
-            self._make_room(size)
+            freed = self._files.make_room(size)
+            if freed:
+                self._release(freed)
             self._reserve(size)
         except QuotaExceeded:
             return False
@@ -256,40 +253,19 @@ class RenderedChunks:
         except OSError:  # the result was dropped meanwhile, or the disk is full: no cache
             tmp.unlink(missing_ok=True)
             return False
-        with self._lock:
-            fresh = key not in self._files
-            if fresh:
-                self._files[key] = size
-                self._bytes += size
-        if fresh:
+        if self._files.add(path, size):
             self._account(size)
         return True
-
-    def _make_room(self, size: int) -> None:
-        over = self.nbytes + size - self.capacity_bytes
-        if over > 0:
-            self._release(self.evict(over))
 
     def evict(self, nbytes: int) -> int:
         """Delete least recently read files until ``nbytes`` are freed (or none are left);
         returns the bytes freed. The caller releases them from the store's usage."""
-        freed = 0
-        with self._lock:
-            while freed < nbytes and self._files:
-                key, size = self._files.popitem(last=False)
-                self._bytes -= size
-                # a file already gone went with a result removed while it was being rendered;
-                # it was accounted all the same
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(key)
-                freed += size
-        return freed
+        return self._files.evict(nbytes)
 
     def forget(self, directory: Path) -> None:
         """A result is being removed (its files go with its directory)."""
+        self._files.forget(directory)
         prefix = str(directory) + os.sep
         with self._lock:
-            for key in [k for k in self._files if k.startswith(prefix)]:
-                self._bytes -= self._files.pop(key)
             for key in [k for k in self._seen if k.startswith(prefix)]:
                 del self._seen[key]
