@@ -117,6 +117,16 @@ def test_spark_functions_are_plain_names_the_sandbox_lets_run(spark_catalog: Cat
     assert list(functions) == sorted(set(functions))
 
 
+def test_the_sessions_current_namespace_comes_first(spark_objects, spark_server) -> None:
+    engine = SparkEngine(spark_server.url)
+    try:
+        engine.session.sql("USE folio_sales")  # setup: a session whose queries resolve there
+        schemas = read_catalog(engine).schemas
+    finally:
+        engine.close()
+    assert schemas[:2] == ("folio_sales", "default")
+
+
 class _SparkThreeOnV2Catalog(Engine):
     """The real engine, refusing ``SHOW TABLE EXTENDED`` as Spark 3.x does on a v2 catalog
     (Iceberg): a fake for a Spark version that cannot run here."""

@@ -3,14 +3,15 @@
 Spark Connect has no catalog views to ``SELECT`` from (no ``information_schema`` in open-source
 Spark), so the reader runs, through the engine's ordinary sandboxed path:
 
-* ``SHOW NAMESPACES``: the current catalog's namespaces, those the credentials may see;
+* ``SHOW NAMESPACES``: the current catalog's namespaces, those the credentials may see, and
+  ``SELECT current_database()``, which is listed first (normally ``default``);
 * per namespace, ``SHOW TABLE EXTENDED IN ns LIKE '*'``: every table and view in one statement,
   each with an ``information`` text that holds its type, comment, statistics and its schema as
   Spark's ``treeString`` (parsed here back into Spark's type names, ``bigint``,
   ``array<string>``, ``struct<a:int>``, the names a query's ``column_fields`` show);
 * ``SHOW FUNCTIONS``: built-in and the current namespace's functions.
 
-So a read costs ``2 + namespaces`` statements, never one per table. Spark versions or catalogs
+So a read costs ``3 + namespaces`` statements, never one per table. Spark versions or catalogs
 that cannot run ``SHOW TABLE EXTENDED`` (Spark 3.x on a v2 catalog such as Iceberg) get
 ``SHOW TABLES IN ns`` instead: the names, without columns.
 
@@ -28,7 +29,7 @@ from tui.catalog import Catalog, Column, Relation
 from tui.engines.base import Engine, EngineError, SqlError
 from tui.engines.catalog import select
 
-#: the namespace Spark queries resolve unqualified names in, listed first
+#: listed next after the session's current namespace (normally the same)
 DEFAULT_NAMESPACE = "default"
 
 #: ``treeString``'s names for the types whose SQL name differs (``integer`` is ``int`` in SQL)
@@ -46,7 +47,9 @@ _ESCAPED = re.compile("|".join(re.escape(e) for e in _ESCAPES))
 def read_spark_catalog(engine: Engine) -> Catalog:
     """The catalog of a Spark engine (see the module's docstring for what it runs)."""
     namespaces = [_namespace_parts(row[0]) for row in select(engine, "SHOW NAMESPACES")]
-    namespaces.sort(key=lambda parts: (parts != [DEFAULT_NAMESPACE], parts))
+    # the session's own first: unqualified names resolve there (completion leaves it unwritten)
+    current = _namespace_parts(select(engine, "SELECT current_database()")[0][0])
+    namespaces.sort(key=lambda parts: (parts != current, parts != [DEFAULT_NAMESPACE], parts))
     schemas: list[str] = []
     relations: list[Relation] = []
     for parts in namespaces:
