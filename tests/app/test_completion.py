@@ -103,6 +103,8 @@ def test_quoted_names_and_quoting() -> None:
     assert quote_identifier("select") == '"select"'
     assert quote_identifier("Orders", "postgresql") == '"Orders"'
     assert quote_identifier("Orders", "duckdb") == "Orders"
+    assert quote_identifier("a `b` c", "spark") == "`a ``b`` c`"  # "…" is a string in Spark
+    assert quote_identifier("order", "spark") == "`order`" and quote_identifier("Orders", "spark") == "Orders"
 
 
 def test_nothing_inside_strings_comments_or_closed_quotes() -> None:

@@ -2,13 +2,16 @@
 
 Each engine's catalog is read with folio's own SQL through the engine's ordinary
 :meth:`~tui.engines.base.Engine.start` (the same connections, read-only sessions and sandbox as a
-user's query), and only with ``SELECT``s over the engine's catalog views: DuckDB's
-``duckdb_*()`` functions, PostgreSQL's ``pg_catalog``, SQLite's ``sqlite_schema`` and
-``pragma_table_info``. One statement per kind of object, never one per table, so a database
-with thousands of tables answers in a few statements.
+user's query), and only with reading statements over the engine's catalog: ``SELECT``s over
+DuckDB's ``duckdb_*()`` functions, PostgreSQL's ``pg_catalog``, SQLite's ``sqlite_schema`` and
+``pragma_table_info``; Spark's ``SHOW NAMESPACES``, ``SHOW TABLE EXTENDED`` and ``SHOW
+FUNCTIONS`` (:mod:`tui.engines.spark_catalog`), which its sandbox admits as user SQL too. One
+statement per kind of object (Spark: per namespace), never one per table, so a database with
+thousands of tables answers in a few statements. Other engines have an empty catalog.
 
 Row counts are the engine's cheap estimate where it keeps one (DuckDB ``estimated_size``,
-PostgreSQL ``reltuples``) and ``None`` otherwise: counting rows would scan every table.
+PostgreSQL ``reltuples``, Spark's table statistics after ``ANALYZE TABLE``) and ``None``
+otherwise: counting rows would scan every table.
 """
 
 from __future__ import annotations
@@ -250,8 +253,18 @@ def _sqlite(engine: Engine) -> Catalog:
     return Catalog(engine.name, ("main",), relations, tuple(sorted(functions | set(SQLITE_FUNCTIONS))))
 
 
+# --- Spark -------------------------------------------------------------------------------------
+
+
+def _spark(engine: Engine) -> Catalog:
+    from tui.engines.spark_catalog import read_spark_catalog  # it uses this module's select()
+
+    return read_spark_catalog(engine)
+
+
 _READERS: dict[str, Callable[[Engine], Catalog]] = {
     "duckdb": _duckdb,
     "postgresql": _postgres,
     "sqlite": _sqlite,
+    "spark": _spark,
 }

@@ -136,10 +136,13 @@ class _Token:
 
 
 def quote_identifier(name: str, engine: str = "") -> str:
-    """``name`` as SQL reads it back: bare when it can be, else double-quoted."""
+    """``name`` as SQL reads it back: bare when it can be, else double-quoted (back-quoted in
+    Spark, whose double quotes make a string)."""
     bare = _PLAIN.match(name) and name.upper() not in _RESERVED
     if bare and not (engine == "postgresql" and name != name.lower()):
         return name
+    if engine == "spark":
+        return "`" + name.replace("`", "``") + "`"
     return _quoted(name)
 
 
