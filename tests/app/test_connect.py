@@ -93,3 +93,37 @@ def test_the_folio_command_keeps_numpy_out_unless_its_source_is_spark(tmp_path):
 
     assert probe(str(tmp_path / "events.duckdb")) == "numpy refused"
     assert probe("sc://127.0.0.1:15002") == "numpy imported"
+
+
+async def test_a_second_app_on_a_busy_store_says_its_results_are_not_kept(make_app, tmp_path):
+    """Two folio windows on one source: the first holds the shared result store, and the second
+    ran on a temporary one without a word, its results gone when it quit."""
+    from dataclasses import replace
+
+    from tests.app.helpers import run_sql, until
+    from tui.app.connect import PRIVATE_STORE_NOTICE, embedded
+    from tui.engines.duckdb import DuckDBEngine
+    from tui.server.embedded import app_service_settings, embedded_service
+
+    settings = replace(app_service_settings(), store_dir=tmp_path / "store")
+
+    def notices(app) -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
+    async with embedded_service(DuckDBEngine(), settings=settings) as first:  # the first window
+        assert not first.private
+        connect = embedded(DuckDBEngine(), settings=settings)
+        app = make_app(None, connect=connect)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.source is not None)
+            await until(pilot, lambda: PRIVATE_STORE_NOTICE in notices(app))
+            assert connect.private
+            await run_sql(pilot, "SELECT 1 AS one")  # and it works all the same
+            await until(pilot, lambda: app.grid.total == 1)
+    alone = embedded(DuckDBEngine(), settings=settings)  # the first window closed: shared again
+    app = make_app(None, connect=alone)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.source is not None)
+        await run_sql(pilot, "SELECT 2 AS two")
+        await until(pilot, lambda: app.grid.total == 1)
+        assert not alone.private and PRIVATE_STORE_NOTICE not in notices(app)

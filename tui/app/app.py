@@ -218,7 +218,8 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
         assert self._connect is not None
         try:
             async with self._connect() as source:
-                self.post_message(SourceReady(source, getattr(self._connect, "where", "")))
+                connect = self._connect
+                self.post_message(SourceReady(source, getattr(connect, "where", ""), getattr(connect, "notice", "")))
                 await self._release_source.wait()
         except asyncio.CancelledError:
             raise
@@ -231,6 +232,8 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
             self.where = message.where
             self.editor.border_title = f"SQL · {self.where}"
         self._source_ready()
+        if message.notice:
+            self.notify(message.notice, severity="warning", timeout=12, markup=False)
         if self._pending_run is not None:
             pending, self._pending_run = self._pending_run, None
             self.post_message(pending)

@@ -53,20 +53,46 @@ def remote(server: str, api_key: str, *, retries: int = 4) -> Callable[[], Abstr
     return lambda: QueryClient(server, api_key, retries=retries)
 
 
-def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> Callable[[], AbstractAsyncContextManager[Any]]:
-    """The service in-process over ``engine`` (a :class:`tui.engines.Engine`)."""
+#: said when another folio holds the shared result store (see :class:`EmbeddedConnect`)
+PRIVATE_STORE_NOTICE = (
+    "Another folio is using the result store: this window's results are kept only until it quits, "
+    "and the sidebar lists only them. To share one store between windows, start each with --local-service."
+)
+
+
+class EmbeddedConnect:
+    """The service in-process over ``engine`` (a :class:`tui.engines.Engine`), as a factory of
+    clients. ``private`` is set once connected when another folio held the shared store, so
+    the results of this run live in a temporary one."""
+
+    def __init__(self, engine: Any, *, settings: Any = None, clock: Any = None) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._clock = clock
+        self.private = False
 
     @asynccontextmanager
-    async def connect() -> AsyncIterator[Any]:
+    async def _connect(self) -> AsyncIterator[Any]:
         await asyncio.to_thread(importlib.import_module, "tui.server.embedded")
         from tui.client import QueryClient
         from tui.server.embedded import embedded_service
 
-        async with embedded_service(engine, settings=settings, clock=clock) as service:
+        async with embedded_service(self._engine, settings=self._settings, clock=self._clock) as service:
+            self.private = service.private
             async with QueryClient(service.base_url, service.api_key, transport=service.transport) as client:
                 yield client
 
-    return connect
+    def __call__(self) -> AbstractAsyncContextManager[Any]:
+        return self._connect()
+
+    @property
+    def notice(self) -> str:
+        return PRIVATE_STORE_NOTICE if self.private else ""
+
+
+def embedded(engine: Any, *, settings: Any = None, clock: Any = None) -> EmbeddedConnect:
+    """The service in-process over ``engine`` (a :class:`tui.engines.Engine`)."""
+    return EmbeddedConnect(engine, settings=settings, clock=clock)
 
 
 def over_socket(service: Any, spec: Any = None) -> Callable[[], AbstractAsyncContextManager[Any]]:
@@ -135,6 +161,8 @@ class Connection:
         self._planned: tuple[str, Any, Any] | None = None
         self._launch: Any = None
         self.service: Any = None  # the LocalService connected to, once connected
+        #: what the user should know about the connection once made ("" for nothing)
+        self.notice = ""
 
     def _spec(self, source: str | None) -> Any:
         from tui.local.spec import ServiceSpec
@@ -209,6 +237,7 @@ class Connection:
     async def _connect(self) -> AsyncIterator[Any]:
         self.where, connect = await asyncio.to_thread(self._resolve)
         async with connect() as client:
+            self.notice = getattr(connect, "notice", "")
             yield client
 
     def __call__(self) -> AbstractAsyncContextManager[Any]:

@@ -126,6 +126,8 @@ class SourceReady(Message):
 
     source: Any
     where: str = ""
+    #: what the user should know about it (another folio holds the result store…)
+    notice: str = ""
 
 
 @dataclass

@@ -52,6 +52,8 @@ class Embedded:
     base_url: str
     transport: httpx.AsyncBaseTransport
     store_dir: Path
+    #: another folio holds the shared store: this run's results are kept only while it runs
+    private: bool = False
 
 
 @asynccontextmanager
@@ -72,14 +74,16 @@ async def embedded_service(
     keyring = Keyring()
     keyring.add(api_key)
     with ExitStack() as cleanup:
+        private = False
         try:
             app = create_app(settings, engine, keyring, clock=clock)
         except StoreBusy:
             # another folio is using the shared store: this run keeps its results to itself
-            private = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="folio-embedded-"))
-            settings = replace(settings, store_dir=Path(private))
+            directory = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="folio-embedded-"))
+            settings = replace(settings, store_dir=Path(directory))
             app = create_app(settings, engine, keyring, clock=clock)
+            private = True
         async with app.router.lifespan_context(app):
             # app errors come back as 500 responses, as they would over a socket
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            yield Embedded(app, api_key, EMBEDDED_URL, transport, settings.store_dir)
+            yield Embedded(app, api_key, EMBEDDED_URL, transport, settings.store_dir, private)
