@@ -107,6 +107,22 @@ def test_quoted_names_and_quoting() -> None:
     assert quote_identifier("order", "spark") == "`order`" and quote_identifier("Orders", "spark") == "Orders"
 
 
+def test_back_quoted_names_as_spark_writes_them() -> None:
+    spark = CompletionIndex(
+        Catalog(
+            "spark",
+            ("default",),
+            (Relation("default", "user sessions", "TABLE", (Column("user id", "int"), Column("at", "timestamp"))),),
+        )
+    )
+    assert texts("SELECT * FROM `us|", spark) == ["`user sessions`"]
+    # a back-quoted table brings its columns into scope, and its alias too
+    assert texts("SELECT u| FROM `user sessions`", spark)[:2] == ["`user id`", "`user sessions`"]
+    assert texts("SELECT s.a| FROM `user sessions` s", spark) == ["at"]
+    assert table_references(_tokens("FROM `a``b` x"))["x"] == ["a`b"]
+    assert at_cursor("SELECT `user id`|", spark) is None  # closed: nothing more to type
+
+
 def test_nothing_inside_strings_comments_or_closed_quotes() -> None:
     assert at_cursor("SELECT 'us|") is None
     assert at_cursor("SELECT 1 -- us|") is None

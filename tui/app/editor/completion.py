@@ -71,7 +71,7 @@ _RESERVED = frozenset(
 )
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOKEN = re.compile(
-    r"""(?P<quoted>"(?:[^"]|"")*"?)
+    r"""(?P<quoted>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?)
       | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
       | (?P<string>'(?:[^']|'')*'?)
       | (?P<comment>--[^\n]*|/\*(?:.|\n)*?(?:\*/|\Z))
@@ -129,9 +129,10 @@ class _Token:
         """The identifier this token spells (quotes removed), or ''."""
         if self.kind == "word":
             return self.text
-        if self.kind == "quoted":
-            inner = self.text[1:-1] if len(self.text) > 1 and self.text.endswith('"') else self.text[1:]
-            return inner.replace('""', '"')
+        if self.kind == "quoted":  # "…", or `…` (Spark's)
+            quote = self.text[0]
+            inner = self.text[1:-1] if _closed(self.text) else self.text[1:]
+            return inner.replace(quote * 2, quote)
         return ""
 
 
@@ -142,7 +143,7 @@ def quote_identifier(name: str, engine: str = "") -> str:
     if bare and not (engine == "postgresql" and name != name.lower()):
         return name
     if engine == "spark":
-        return "`" + name.replace("`", "``") + "`"
+        return _quoted(name, "`")
     return _quoted(name)
 
 
@@ -336,9 +337,9 @@ def complete(index: CompletionIndex, text: str, cursor: int, *, limit: int = LIM
         found += [c for c in index._general.starting_with(needle, limit) if c.kind == "schema"]
     else:
         found = _anywhere(index, scope, needle, limit)
-    if prefix.startswith('"'):  # a quoted name being typed: match it as typed, insert it quoted
+    if prefix[:1] in ('"', "`"):  # a quoted name being typed: match it as typed, insert it quoted alike
         found = [
-            Candidate(_quoted(c.label), c.label, c.kind, c.detail)
+            Candidate(_quoted(c.label, prefix[0]), c.label, c.kind, c.detail)
             for c in found
             if c.kind != "keyword" and c.label.startswith(needle)
         ]
@@ -350,11 +351,12 @@ def complete(index: CompletionIndex, text: str, cursor: int, *, limit: int = LIM
 
 
 def _closed(quoted: str) -> bool:
-    return len(quoted) > 1 and quoted.endswith('"') and (len(quoted) - len(quoted.rstrip('"'))) % 2 == 1
+    quote = quoted[:1]
+    return len(quoted) > 1 and quoted.endswith(quote) and (len(quoted) - len(quoted.rstrip(quote))) % 2 == 1
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _quoted(name: str, quote: str = '"') -> str:
+    return quote + name.replace(quote, quote * 2) + quote
 
 
 def _qualified(
