@@ -1,66 +1,19 @@
-"""The grid on its own, over a row source the test controls: how often it asks again for a page
-that failed, and how much of a huge value it turns into text when it paints."""
+"""The grid's page loading (tui/app/grid/page_loading.py): how often it asks again for a page
+that failed, and which pages it fetches ahead, over a row source the test controls."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-from textual.app import App, ComposeResult
-
+from tests.app.grid.harness import COLUMNS, FlakySource, Ticks, grid_over
 from tests.app.helpers import grid_lines, until
-from tui.app.grid import ResultsGrid
-from tui.app.grid.cells import ELLIPSIS, MAX_CELL_CHARS
 from tui.app.grid.page_loading import RETRY_MAX, retry_delay
 from tui.app.grid.pages import RowPage
-
-COLUMNS = [("i", "BIGINT"), ("label", "VARCHAR")]
-
-
-class Ticks:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FlakySource:
-    """Rows ``i``/``label``; every fetch fails while ``down`` is set, as a stopped server does."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.down = False
-        self.fetches: list[int] = []
-
-    async def fetch(self, offset: int, docs: int) -> RowPage:
-        self.fetches.append(offset)
-        if self.down:
-            raise httpx.ConnectError("connection refused")
-        rows = [{"i": i, "label": f"row {i}"} for i in range(offset, min(offset + docs, self.total))]
-        return RowPage(offset, rows, COLUMNS, total=self.total)
-
-
-class GridApp(App[None]):
-    def __init__(self, ticks: Ticks, max_pages: int = 64) -> None:
-        super().__init__()
-        self.ticks = ticks
-        self.max_pages = max_pages
-
-    def compose(self) -> ComposeResult:
-        yield ResultsGrid(id="grid", page_size=100, max_pages=self.max_pages, monotonic=self.ticks)
 
 
 async def test_failed_page_retries_back_off_and_a_page_that_arrives_resets_them():
     ticks = Ticks()
     source = FlakySource(total=1_000)
     source.down = True
-    app = GridApp(ticks, max_pages=2)
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=COLUMNS, total=1_000)
+    async with grid_over(source, columns=COLUMNS, total=1_000, ticks=ticks, max_pages=2) as (pilot, grid):
         await until(pilot, lambda: grid.retry_delay(0) == 0.5)
         assert "Server unreachable · retrying in 0.5 s" in grid.border_subtitle
         assert "···" in "\n".join(grid_lines(grid))
@@ -106,10 +59,7 @@ async def test_the_last_page_is_fetched_before_end_is_pressed():
     """End at 10M rows took 110-138 ms, most of it the page fetched on the key: the first and
     the last page are fetched ahead when the query completes, so End and Home only paint."""
     source = FlakySource(total=100_000)
-    app = GridApp(Ticks())
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=COLUMNS, total=100_000)
+    async with grid_over(source, columns=COLUMNS, total=100_000) as (pilot, grid):
         await until(pilot, lambda: 0 in grid.cache)
         assert 99_900 not in source.fetches  # a result opened complete (a REST source, a view)
         grid.finish(100_000)  # what the app calls when its query completed
@@ -126,10 +76,7 @@ async def test_retry_now_forgets_the_backoff():
     ticks = Ticks()
     source = FlakySource(total=1_000)
     source.down = True
-    app = GridApp(ticks)
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=COLUMNS, total=1_000)
+    async with grid_over(source, columns=COLUMNS, total=1_000, ticks=ticks) as (pilot, grid):
         await until(pilot, lambda: grid.retry_delay(0) == 0.5)
         ticks.now += 0.5
         grid.refresh()
@@ -147,49 +94,11 @@ def test_retry_delay_doubles_up_to_its_cap():
     assert retry_delay(100_000) == RETRY_MAX  # a server down for days: no overflow
 
 
-class Counted:
-    """A value the JSON of a cell turns into text with ``str()``: counts how often it is."""
-
-    calls = 0
-
-    def __str__(self) -> str:
-        Counted.calls += 1
-        return "v"
-
-
-class OnePage:
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.row = row
-
-    async def fetch(self, offset: int, docs: int) -> RowPage:
-        return RowPage(offset, [self.row] if offset == 0 else [], [("big", "JSON"), ("n", "INTEGER")], total=1)
-
-
-async def test_painting_a_huge_nested_value_formats_only_what_a_cell_shows():
-    huge = {"items": [Counted()] * 1_000_000, "tail": "x" * 10_000_000}
-    app = GridApp(Ticks())
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        Counted.calls = 0
-        grid.open(OnePage({"big": huge, "n": 1}), key="q")
-        await until(pilot, lambda: grid.cache.row(0) is not None)
-        grid.focus()
-        for _ in range(5):  # every cursor move repaints the row
-            await pilot.press("right", "left")
-            row = next(line for line in grid_lines(grid) if line.lstrip().startswith("1 "))
-            assert '{"items":["v","v"' in row and ELLIPSIS in row
-        # a million elements, each painted at most a cell's worth
-        assert 0 < Counted.calls < 100 * MAX_CELL_CHARS
-
-
 async def test_end_needs_no_request_when_the_last_screen_starts_on_the_page_before_a_short_last_one():
     """100,010 rows in pages of 100: the last page holds 10 rows, so the last screen shows the
     end of the page before it too; both are fetched when the query completes."""
     source = FlakySource(total=100_010)
-    app = GridApp(Ticks())
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=COLUMNS, total=100_010)
+    async with grid_over(source, columns=COLUMNS, total=100_010) as (pilot, grid):
         await until(pilot, lambda: 0 in grid.cache)
         grid.finish(100_010)
         await until(pilot, lambda: {999, 1000} <= set(grid.cache.indexes) and not grid.cache.in_flight)
@@ -202,66 +111,17 @@ async def test_end_needs_no_request_when_the_last_screen_starts_on_the_page_befo
         assert len(source.fetches) == asked  # End needed no request
 
 
-class Watched(dict):
-    """A row that notes which of its values the grid asks for."""
-
-    asked: set[str] = set()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        Watched.asked.add(key)
-        return super().get(key, default)
-
-
-class WideSource:
-    def __init__(self, columns: list[tuple[str, str]]) -> None:
-        self.columns = columns
-        self.row = Watched({name: f"value of {name}" for name, _ in columns})
-
-    async def fetch(self, offset: int, docs: int) -> RowPage:
-        return RowPage(offset, [self.row] if offset == 0 else [], self.columns, total=1)
-
-
-async def test_a_line_turns_into_text_only_the_cells_on_screen():
-    """A 300-column row drawn 80 cells wide: each line used to format every cell and crop the
-    strip afterwards, so a keypress cost grew with the result's columns."""
-    columns = [(f"c{i:03}", "VARCHAR") for i in range(300)]
-    source = WideSource(columns)
-    app = GridApp(Ticks())
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=columns, total=1)
-        await until(pilot, lambda: grid.cache.row(0) is not None)
-        visible_at_most = 80 // (len("value of c000") + 2) + 2  # the frozen one and a cut one
-
-        def drawn() -> str:
-            Watched.asked = set()
-            grid.move_cursor(0)  # a keypress: every line drawn again
-            return grid_lines(grid)[2]
-
-        line = drawn()
-        assert "value of c000" in line and "value of c001" in line
-        assert "c000" in Watched.asked and len(Watched.asked) <= visible_at_most
-        grid.move_cursor(column=250)
-        await pilot.pause()
-        line = drawn()
-        assert "value of c250" in line and "value of c000" in line  # the first column is frozen
-        assert {"c000", "c250"} <= Watched.asked and len(Watched.asked) <= visible_at_most
-        assert "c100" not in Watched.asked
-
-
 async def test_a_page_ahead_is_asked_for_only_once_the_keys_frame_is_painted():
     """Taking a page in (decoding, widths) costs milliseconds on the event loop: a page fetched
     ahead of the screen must not delay the frame of the key that made it wanted."""
     source = FlakySource(total=10_000)
-    app = GridApp(Ticks())
-    async with app.run_test(size=(80, 24)) as pilot:
-        grid = app.query_one(ResultsGrid)
-        grid.open(source, key="q", columns=COLUMNS, total=10_000)
+    async with grid_over(source, columns=COLUMNS, total=10_000) as (pilot, grid):
         await until(pilot, lambda: 0 in grid.cache)
         grid.focus()
         # the frames handed to the driver, by the row at their top (the app's one place that
         # says "this was painted"; headless, the driver writes nothing)
         painted: list[int] = []
+        app = pilot.app
         display = app._display
 
         def counting(screen, update):  # type: ignore[no-untyped-def]
