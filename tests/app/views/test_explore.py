@@ -58,6 +58,21 @@ async def to_column(pilot, name: str) -> None:
     await pilot.pause()
 
 
+async def find_with(pilot, text: str, *, regex: bool = False, column: bool = False) -> None:
+    """``/``, the find dialog filled in (``text``, its regex and this-column boxes), enter."""
+    from textual.widgets import Checkbox, Input
+
+    app: FolioApp = pilot.app
+    await pilot.press("slash")
+    await until(pilot, lambda: app.screen.query("#find-text"))
+    app.screen.query_one("#find-regex", Checkbox).value = regex
+    app.screen.query_one("#find-column", Checkbox).value = column
+    field = app.screen.query_one("#find-text", Input)
+    field.value = text
+    field.focus()
+    await pilot.press("enter")
+
+
 async def test_filter_by_the_current_cell(service, make_app):
     async with exploring(service, make_app) as (pilot, app, client):
         await to_column(pilot, "kind")
@@ -249,10 +264,7 @@ async def test_find_next_previous_and_no_match(service, make_app):
         await pilot.press("N")
         await until(pilot, lambda: "no match" in status_text(app))
         assert grid.cursor_row == 77
-        await pilot.press("slash")
-        await until(pilot, lambda: app.screen.query("#find-text"))
-        app.screen.query_one("#find-text").value = "no such text"
-        await pilot.press("enter")
+        await find_with(pilot, "no such text")
         await until(pilot, lambda: "no match" in status_text(app))
         assert grid.cursor_row == 77
 
@@ -344,30 +356,16 @@ async def test_a_long_find_continues_where_the_scan_stopped(tmp_path, fake_clock
 
 
 async def test_a_bad_regex_is_said_in_the_status(service, make_app):
-    from textual.widgets import Checkbox, Input
-
     async with exploring(service, make_app) as (pilot, app, client):
-        await pilot.press("slash")
-        await until(pilot, lambda: app.screen.query("#find-text"))
-        app.screen.query_one("#find-regex", Checkbox).value = True
-        app.screen.query_one("#find-text", Input).value = "row ("
-        app.screen.query_one("#find-text", Input).focus()
-        await pilot.press("enter")
+        await find_with(pilot, "row (", regex=True)
         await until(pilot, lambda: "✗ find" in status_text(app))
         assert app.grid.cursor_row == 0
 
 
 async def test_find_in_one_column_only(service, make_app):
-    from textual.widgets import Checkbox, Input
-
     async with exploring(service, make_app) as (pilot, app, client):
         await to_column(pilot, "event_id")
-        await pilot.press("slash")
-        await until(pilot, lambda: app.screen.query("#find-text"))
-        app.screen.query_one("#find-column", Checkbox).value = True
-        app.screen.query_one("#find-text", Input).value = "12"
-        app.screen.query_one("#find-text", Input).focus()
-        await pilot.press("enter")
+        await find_with(pilot, "12", column=True)
         # 12 in event_id (the amount of row 10 is 12.5, in another column)
         await until(pilot, lambda: app.grid.cursor_row == 12)
         assert app.grid.columns[app.grid.cursor_col][0] == "event_id"
