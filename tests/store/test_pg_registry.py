@@ -192,3 +192,21 @@ def test_keys_are_shared_as_digests_and_a_revocation_sticks(replicas):
             )
         }
     assert columns == {"digest", "org", "username", "revoked", "changed_at"}
+
+
+def test_a_row_dropped_on_one_replica_is_forgotten_at_once_by_the_others(dsn):
+    """Each replica keeps finished rows a moment to page without the database; a result
+    dropped on another replica could still be paged from one that had just served it."""
+    a = PgRegistry(dsn, owner="A")
+    b = PgRegistry(dsn, owner="B", finished_ttl_s=3600)  # only the notification can make it forget
+    try:
+        done = record("dropped", QueryStatus.COMPLETED)
+        a.insert(done)
+        assert b.get("dropped") is not None  # cached by B from here on
+        a.set_sql("dropped", "SELECT 2")
+        wait_until(lambda: b.get("dropped").sql == "SELECT 2", timeout=30)
+        a.delete("dropped")
+        wait_until(lambda: b.get("dropped") is None, timeout=30)
+    finally:
+        a.close()
+        b.close()

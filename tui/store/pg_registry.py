@@ -36,6 +36,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tui.store.backends import BackendUnavailable
+from tui.store.pg_forget import Forgetter, notify
 from tui.store.registry import _ADDED_COLUMNS, _COLUMNS, QueryRecord
 from tui.wire import QueryStatus
 
@@ -102,6 +103,7 @@ class PgRegistry:
         owner: str | None = None,
         pool_size: int = 8,
         connect_timeout_s: float = 15.0,
+        finished_ttl_s: float = 2.0,
     ):
         self.dsn = dsn
         self.lease_s = lease_s
@@ -138,11 +140,13 @@ class PgRegistry:
                         pg_type = _PG_TYPES.get(sql_type.upper(), "TEXT")
                         conn.execute(f"ALTER TABLE queries ADD COLUMN IF NOT EXISTS {name} {pg_type}")
         # finished rows change only by being deleted, but another replica may delete them: a
-        # short-lived cache keeps the page path off the database without serving a dropped
-        # query for long
+        # short-lived cache keeps the page path off the database, and the replica that deletes
+        # or changes a row tells the others to forget it at once (pg_forget); the lifetime is
+        # the fallback while a listener reconnects
         self._finished: OrderedDict[str, tuple[float, QueryRecord]] = OrderedDict()
-        self._finished_ttl_s = 2.0
+        self._finished_ttl_s = finished_ttl_s
         self._cache_lock = threading.Lock()
+        self._forgetter = Forgetter(dsn, self._forget, connect_timeout_s=connect_timeout_s).start()
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[psycopg.Connection]:
@@ -153,6 +157,7 @@ class PgRegistry:
             raise RegistryUnavailable(f"the registry database is unreachable: {exc}") from None
 
     def close(self) -> None:
+        self._forgetter.stop()
         self._pool.close()
 
     # -- the registry interface -------------------------------------------------------------
@@ -231,8 +236,9 @@ class PgRegistry:
 
     def set_sql(self, query_id: str, sql: str) -> None:
         self._forget(query_id)
-        with self._conn() as conn:
+        with self._conn() as conn, conn.transaction():
             conn.execute("UPDATE queries SET sql = %s WHERE query_id = %s", (sql, query_id))
+            notify(conn, query_id)
 
     def with_status(self, *statuses: QueryStatus) -> list[QueryRecord]:
         return self._select("status = ANY(%s)", ([s.value for s in statuses],))
@@ -242,8 +248,9 @@ class PgRegistry:
 
     def delete(self, query_id: str) -> None:
         self._forget(query_id)
-        with self._conn() as conn:
+        with self._conn() as conn, conn.transaction():
             conn.execute("DELETE FROM queries WHERE query_id = %s", (query_id,))
+            notify(conn, query_id)  # the other replicas forget it as this commits
 
     def directories(self) -> set[str]:
         with self._conn() as conn:
