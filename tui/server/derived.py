@@ -174,9 +174,8 @@ def table_sql(name: str, schema: pa.Schema) -> str:
     wide = _wide_integers(schema)
     if not wide:
         return f'"{name}"'
-    casts = ", ".join(
-        f"CAST({ident} AS {type_}) AS {ident}" for i, type_ in wide if (ident := _ident(schema.field(i).name))
-    )
+    columns = [(_ident(schema.field(i).name), type_) for i, type_ in wide]
+    casts = ", ".join(f"CAST({column} AS {type_}) AS {column}" for column, type_ in columns)
     return f'(SELECT * REPLACE ({casts}) FROM "{name}")'
 
 
