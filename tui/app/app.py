@@ -218,8 +218,7 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
         assert self._connect is not None
         try:
             async with self._connect() as source:
-                connect = self._connect
-                self.post_message(SourceReady(source, getattr(connect, "where", ""), getattr(connect, "notice", "")))
+                self.post_message(SourceReady.of(source, self._connect))
                 await self._release_source.wait()
         except asyncio.CancelledError:
             raise

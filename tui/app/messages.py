@@ -129,6 +129,11 @@ class SourceReady(Message):
     #: what the user should know about it (another folio holds the result store…)
     notice: str = ""
 
+    @classmethod
+    def of(cls, source: Any, connect: Any) -> SourceReady:
+        """``source`` as ``connect`` (a connection factory) made it, with what it says of it."""
+        return cls(source, getattr(connect, "where", ""), getattr(connect, "notice", ""))
+
 
 @dataclass
 class SourceFailed(Message):
