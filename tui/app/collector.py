@@ -18,14 +18,16 @@ from __future__ import annotations
 import gc
 
 
-def freeze_long_lived() -> None:
+def freeze_long_lived(*, full: bool = False) -> None:
     """Keep everything alive now out of later full collections.
 
     Only the young generations are collected first (a few milliseconds): a full collection
     here would walk every object once more, on the event loop, just when the first query may
-    be submitted. What older garbage there is from the start stays until the app ends.
+    be submitted. What older garbage there is from the start stays until the app ends. With
+    ``full``, everything is collected first (a big catalog, just built: its garbage is worth
+    freeing before it is frozen).
     """
-    gc.collect(1)
+    gc.collect(2 if full else 1)
     gc.freeze()
 
 

@@ -11,7 +11,6 @@ and a table's columns are added when it is expanded, so a 5,000-table catalog st
 from __future__ import annotations
 
 import asyncio
-import gc
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static, TabbedContent, TabPane, Tree
 
+from tui.app.collector import freeze_long_lived, thaw
 from tui.app.editor.completion import CompletionIndex
 from tui.app.messages import PaneCounted, RunRequested
 from tui.catalog import Catalog, Relation
@@ -133,13 +133,12 @@ class CatalogPane(Vertical):
             # 5,000 tables, benchmarks/catalog.py) while the user types. Collect once now, then
             # move everything alive out of its reach (plain data is still freed by reference
             # counting when it is dropped).
-            gc.collect()
-            gc.freeze()
+            freeze_long_lived(full=True)
             self._frozen = True
 
     def on_unmount(self) -> None:
         if self._frozen:  # hand everything back to the collector (an app run in a longer process)
-            gc.unfreeze()
+            thaw()
 
     # --- drawing
 
