@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 
 from tui.app.clock import Clock, system_clock
-from tui.app.collector import freeze_long_lived, thaw
+from tui.app.collector import thaw
 from tui.app.current import CurrentQuery
 from tui.app.editor import QueryEditor
 from tui.app.editor.completion_popup import CatalogWanted
@@ -39,16 +39,12 @@ from tui.app.footer import KeysFooter
 from tui.app.grid.grid import MAX_PAGES, PAGE_SIZE
 from tui.app.lambdas import LambdaActions
 from tui.app.messages import (
-    GridProblem,
-    GridRecovered,
     QueryFailed,
     QueryProgress,
     QueryStarted,
     QueryWatchFailed,
     RerunRequested,
     RunRequested,
-    SourceFailed,
-    SourceReady,
 )
 from tui.app.problems import Problem, describe, query_problem
 from tui.app.sidebar import QueriesSidebar
@@ -64,6 +60,7 @@ from tui.app.source import (
     status_name,
     to_row_page,
 )
+from tui.app.source_actions import SourceActions
 from tui.app.state import UserState
 from tui.app.stored_queries import StoredQueryActions
 from tui.app.views.actions import ExploreActions
@@ -76,15 +73,13 @@ from tui.humanize import format_duration
 RUN_WAIT_MS = 50
 #: A terminal with fewer rows than this gets a one-line editor, so the grid still shows rows.
 SHORT_TERMINAL_ROWS = 16
-#: How often the queries sidebar asks the server for its list, and how often a running query's
-#: progress is polled.
-LIST_EVERY_S = 3.0
+#: How often a running query's progress is polled.
 WATCH_EVERY_S = 0.4
 
 Connect = Callable[[], AbstractAsyncContextManager[DataSource]]
 
 
-class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions):
+class FolioApp(SourceActions, StoredQueryActions, ExportActions, ExploreActions, LambdaActions):
     """Editor on top, results below, stored queries on the right."""
 
     CSS_PATH = "folio.tcss"
@@ -195,53 +190,6 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
     def _cursor_to_end(self) -> None:
         if self.editor.cursor_location == (0, 0):
             self.editor.move_cursor(self.editor.document.end)
-
-    def _source_ready(self) -> None:
-        if not self.is_headless:  # the imports are done: keep them out of full collections
-            freeze_long_lived()
-        self._update_status()
-        self.sidebar.catalog.load(self.source)
-        self.refresh_queries()
-        if self.polling:
-            self.set_interval(LIST_EVERY_S, self.refresh_queries)
-            self.set_interval(1.0, self._tick)
-
-    def _tick(self) -> None:
-        self.sidebar.tick()
-        if self.current and self.current.status in RUNNING_STATES:
-            self._update_status()
-
-    @work(group="service", exit_on_error=False)
-    async def _hold_source(self) -> None:
-        # Enter and leave the source's context (the embedded service's lifespan, the client's
-        # connection pool) in this one task, which lives as long as the app.
-        assert self._connect is not None
-        try:
-            async with self._connect() as source:
-                self.post_message(SourceReady.of(source, self._connect))
-                await self._release_source.wait()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.post_message(SourceFailed(error))
-
-    def on_source_ready(self, message: SourceReady) -> None:
-        self.source = message.source
-        if message.where and message.where != self.where:
-            self.where = message.where
-            self.editor.border_title = f"SQL · {self.where}"
-        self._source_ready()
-        if message.notice:
-            self.notify(message.notice, severity="warning", timeout=12, markup=False)
-        if self._pending_run is not None:
-            pending, self._pending_run = self._pending_run, None
-            self.post_message(pending)
-
-    def on_source_failed(self, message: SourceFailed) -> None:
-        problem = describe(message.error)
-        self.connection_problem = problem
-        self._update_status()
-        self.notify(problem.message, title="Cannot start", severity="error", timeout=10, markup=False)
 
     async def action_quit(self) -> None:
         self._save_buffer()
@@ -496,37 +444,6 @@ class FolioApp(StoredQueryActions, ExportActions, ExploreActions, LambdaActions)
             self.notify("No query is running.", timeout=2)
             return
         self.drop_query(current.query_id)
-
-    # ------------------------------------------------------------------------------------------
-    # Problems reported by the grid (a page failed)
-
-    def on_grid_problem(self, message: GridProblem) -> None:
-        problem = describe(message.error)
-        if problem.kind == "expired":
-            sql = self.current.sql if self.current and self.current.query_id == message.key else ""
-            self._offer_rerun(message.key, sql, problem.message)
-            return
-        if problem.kind in ("unavailable", "timeout", "unauthorized"):
-            if self.connection_problem is None:
-                self.connection_problem = problem
-                self._update_status()
-                self._show_problem(problem)
-            return
-        self._show_problem(problem)
-
-    def on_grid_recovered(self, message: GridRecovered) -> None:
-        self._connected_again()
-        if self.sidebar.offline:
-            self.refresh_queries()
-
-    def _connected_again(self) -> None:
-        """The server answers again: say so and let the grid retry what it could not fetch."""
-        if self.connection_problem is None or self.connection_problem.kind not in ("unavailable", "timeout"):
-            return
-        self.connection_problem = None
-        self._update_status()
-        self.grid.retry_now()
-        self.notify("Connected again.", timeout=3)
 
     def _offer_rerun(self, query_id: str, sql: str, message: str) -> None:
         from tui.app.confirm import ConfirmScreen

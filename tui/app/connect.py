@@ -2,7 +2,7 @@
 
 A connection is a callable returning an async context manager that yields a
 :class:`~tui.client.QueryClient`; the app enters it inside its own event loop (see
-``FolioApp._hold_source``). In embedded mode the service runs inside the app's process, its
+``SourceActions._hold_source``). In embedded mode the service runs inside the app's process, its
 lifespan tied to the app's, and is imported after the first paint. With ``--local-service``
 (``FOLIO_SERVICE=local``) the client talks to the user's background local service for the source
 over a Unix socket instead (:mod:`tui.local`): started, or found running, before the app imports
