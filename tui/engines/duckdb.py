@@ -8,6 +8,7 @@ sandboxed (:func:`sandbox`) before any user SQL runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -286,6 +287,9 @@ class DuckDBEngine(Engine):
             if self._con is not failed:
                 return
             logging.getLogger("folio.engine").error("DuckDB was invalidated by an internal error: opening it again")
+            # closed first: DuckDB hands a database file's path the instance already open for it
+            with contextlib.suppress(duckdb.Error):
+                failed.close()
             try:
                 self._con = self._connect()
             except SqlError as exc:  # said again by the next query, as it fails the same way

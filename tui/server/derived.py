@@ -19,6 +19,7 @@ window over the whole result.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -297,6 +298,8 @@ class DerivedEngine:
             if self._con is not failed:
                 return
             log.error("the derived engine's DuckDB was invalidated by an internal error: opening it again")
+            with contextlib.suppress(duckdb.Error):
+                failed.close()  # its memory goes with the last query still reading it
             self._con = self._connect()
 
     def bind(self, sql: str, calls: list[ResultCall], sources: Mapping[str, StoredResult]) -> BoundQuery:
